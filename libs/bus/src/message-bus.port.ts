@@ -1,0 +1,61 @@
+import type { Topic, TopicValue } from '@crowdlens/contracts';
+
+/** Where a delivered message came from; Kafka fills partition/offset, in-memory leaves them null. */
+export interface MessageMeta {
+  readonly topic: string;
+  readonly key: string;
+  readonly partition: number | null;
+  readonly offset: string | null;
+  readonly timestamp: number;
+}
+
+export type MessageHandler<V> = (value: V, meta: MessageMeta) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Consumer group: members of one group share the stream, different groups each get all of it. */
+  readonly group: string;
+  /** Read a new group's stream from the start instead of from now (replay, tests). */
+  readonly fromBeginning?: boolean;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export interface TopicGroupStats {
+  readonly topic: string;
+  readonly group: string;
+  readonly delivered: number;
+  readonly dropped: number;
+  readonly failed: number;
+  readonly queued: number;
+}
+
+export interface BusStats {
+  readonly published: Readonly<Record<string, number>>;
+  readonly deadLettered: number;
+  readonly groups: readonly TopicGroupStats[];
+}
+
+/**
+ * The one way services talk to each other. Business logic depends on this
+ * port only; the in-memory and Kafka adapters are chosen by config.
+ *
+ * Delivery contract: a handler that resolves has consumed the message; a
+ * handler that throws gets the message dead-lettered with the error as reason
+ * (the stream goes on). Values are validated against the topic's schema on
+ * both sides.
+ */
+export interface MessageBus {
+  publish<T extends Topic>(topic: T, value: TopicValue<T>): Promise<void>;
+  subscribe<T extends Topic>(
+    topic: T,
+    options: SubscribeOptions,
+    handler: MessageHandler<TopicValue<T>>,
+  ): Promise<Subscription>;
+  stats(): BusStats;
+  close(): Promise<void>;
+}
+
+/** Nest injection token for the MessageBus port. */
+export const MESSAGE_BUS = Symbol('MessageBus');

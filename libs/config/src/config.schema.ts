@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+export const CameraIdSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64, starting with a letter or digit');
+
+export const CameraConfigSchema = z
+  .object({
+    id: CameraIdSchema.describe('stable id; the bus key and the store key'),
+    name: z.string().min(1).optional().describe('display name; defaults to the id'),
+    url: z
+      .string()
+      .min(1)
+      .describe('rtsp://, rtsps://, http(s):// or a local file path; credentials are redacted everywhere'),
+    fps: z.number().positive().max(30).default(5).describe('analysis frames per second sampled from the stream'),
+    width: z.number().int().min(160).max(3840).default(640).describe('frames are scaled to this width before detection'),
+    group: z.string().min(1).optional().describe('store or zone the camera belongs to'),
+    loop: z.boolean().default(false).describe('replay a file source forever (demo)'),
+    realtime: z.boolean().default(true).describe('read file sources at their native speed, like a live camera'),
+    hwaccel: z.string().min(1).optional().describe('ffmpeg -hwaccel value, e.g. cuda or vaapi'),
+  })
+  .strict();
+export type CameraConfig = z.infer<typeof CameraConfigSchema>;
+
+export const InMemoryBusConfigSchema = z
+  .object({
+    type: z.literal('memory'),
+    queueCapacity: z.number().int().min(1).default(512).describe('per topic and consumer group; overflow is dropped and counted'),
+  })
+  .strict();
+
+export const KafkaBusConfigSchema = z
+  .object({
+    type: z.literal('kafka'),
+    brokers: z.array(z.string().min(1)).min(1).describe('host:port list'),
+    clientId: z.string().min(1).default('crowdlens'),
+    partitions: z.number().int().min(1).default(6).describe('partitions for topics this service provisions'),
+    cropRetentionMs: z.number().int().min(1000).default(10 * 60_000).describe('face crops are faces: keep minutes, not days'),
+    retentionMs: z.number().int().min(1000).default(7 * 24 * 3600_000),
+  })
+  .strict();
+
+export const BusConfigSchema = z.discriminatedUnion('type', [InMemoryBusConfigSchema, KafkaBusConfigSchema]);
+export type BusConfig = z.infer<typeof BusConfigSchema>;
+
+export const StoreConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('sqlite'), path: z.string().min(1).default('data/crowdlens.db') }).strict(),
+  z.object({ type: z.literal('postgres'), url: z.string().min(1).describe('postgres://user:pass@host:port/db') }).strict(),
+]);
+export type StoreConfig = z.infer<typeof StoreConfigSchema>;
+
+export const ModelConfigSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('faceapi-age-gender') }).strict().describe('bundled default: face-api age/gender head'),
+  z
+    .object({
+      type: z.literal('onnx'),
+      path: z.string().min(1).describe('ResNet50 .onnx file'),
+      manifest: z.string().min(1).optional().describe('manifest JSON; defaults to <path>.manifest.json'),
+      executionProvider: z.enum(['cpu', 'cuda', 'tensorrt']).default('cpu'),
+      intraOpThreads: z.number().int().min(0).default(0).describe('0 = all cores'),
+    })
+    .strict(),
+]);
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+export const BatcherConfigSchema = z
+  .object({
+    maxBatch: z.number().int().min(1).max(512).default(16),
+    maxWaitMs: z.number().int().min(0).max(10_000).default(40).describe('a partial batch runs after this long'),
+    queueCapacity: z.number().int().min(1).default(256).describe('pending crops before submitters wait'),
+    maxInFlight: z.number().int().min(1).max(16).default(1).describe('batches run concurrently'),
+  })
+  .strict();
+export type BatcherConfig = z.infer<typeof BatcherConfigSchema>;
+
+export const DetectorConfigSchema = z
+  .object({
+    type: z.enum(['tiny', 'ssd']).default('tiny').describe('Tiny Face Detector (fast) or SSD MobileNet v1 (finds more)'),
+    inputSize: z.number().int().multipleOf(32).min(128).max(1024).default(416),
+    minScore: z.number().min(0).max(1).default(0.5),
+    minFaceSize: z.number().int().min(8).default(32).describe('faces smaller than this (px, scaled frame) are ignored'),
+    workers: z.number().int().min(0).max(32).default(1).describe('detection worker threads; 0 = main thread'),
+  })
+  .strict();
+export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
+
+export const TrackerConfigSchema = z
+  .object({
+    iouThreshold: z.number().min(0).max(1).default(0.3),
+    maxAgeMs: z.number().int().min(0).default(1500).describe('a track unseen this long is closed'),
+    cropsPerTrack: z.number().int().min(1).max(50).default(3).describe('best crops sent per track'),
+  })
+  .strict();
+export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
+
+export const AnalyticsConfigSchema = z
+  .object({
+    minTrackEvidence: z.number().int().min(1).default(1).describe('crops a track needs before it gets a gender'),
+    minVoteMargin: z.number().min(0).max(0.5).default(0.1).describe('|mean P(male) - 0.5| below this counts as unknown'),
+    liveIntervalMs: z.number().int().min(100).default(1000).describe('dashboard push interval'),
+  })
+  .strict();
+export type AnalyticsConfig = z.infer<typeof AnalyticsConfigSchema>;
+
+export const RoleSchema = z.enum(['embedded', 'ingest', 'inference', 'analytics']);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const AppConfigSchema = z
+  .object({
+    role: RoleSchema.default('embedded'),
+    dataDir: z.string().min(1).default('data'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    http: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(3000),
+        host: z.string().min(1).default('0.0.0.0'),
+      })
+      .strict()
+      .default({ port: 3000, host: '0.0.0.0' }),
+    cameras: z.array(CameraConfigSchema).default([]),
+    bus: BusConfigSchema.default({ type: 'memory', queueCapacity: 512 }),
+    store: StoreConfigSchema.default({ type: 'sqlite', path: 'data/crowdlens.db' }),
+    model: ModelConfigSchema.default({ type: 'faceapi-age-gender' }),
+    batcher: BatcherConfigSchema.default(BatcherConfigSchema.parse({})),
+    detector: DetectorConfigSchema.default(DetectorConfigSchema.parse({})),
+    tracker: TrackerConfigSchema.default(TrackerConfigSchema.parse({})),
+    analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.cameras.forEach((cam, i) => {
+      if (seen.has(cam.id)) {
+        ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${cam.id}"` });
+      }
+      seen.add(cam.id);
+    });
+  });
+
+export type AppConfig = z.infer<typeof AppConfigSchema>;
+export type AppConfigInput = z.input<typeof AppConfigSchema>;

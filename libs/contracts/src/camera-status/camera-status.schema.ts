@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineTopic } from '../topic';
+
+export const CAMERA_STATUS_SCHEMA_VERSION = 1;
+
+export const CameraStateSchema = z.enum(['connecting', 'streaming', 'backoff', 'failed', 'stopped']);
+export type CameraState = z.infer<typeof CameraStateSchema>;
+
+/** Health of one camera as ingest sees it. URLs are always redacted before they get here. */
+export const CameraStatusSchema = z
+  .object({
+    schemaVersion: z.literal(CAMERA_STATUS_SCHEMA_VERSION),
+    cameraId: z.string().min(1),
+    name: z.string(),
+    group: z.string().optional(),
+    url: z.string().describe('redacted source URL'),
+    state: CameraStateSchema,
+    lastError: z.string().nullable(),
+    fps: z.number().nonnegative().describe('analysed frames per second, recent'),
+    framesIn: z.number().int().nonnegative(),
+    framesAnalysed: z.number().int().nonnegative(),
+    framesDropped: z.number().int().nonnegative(),
+    facesDetected: z.number().int().nonnegative(),
+    tracks: z.number().int().nonnegative(),
+    reconnects: z.number().int().nonnegative(),
+    updatedAt: z.number().int().nonnegative(),
+  })
+  .strict();
+export type CameraStatus = z.infer<typeof CameraStatusSchema>;
+
+export const CAMERA_STATUS_TOPIC = defineTopic({
+  name: 'crowdlens.camera-status.v1',
+  schemaVersion: CAMERA_STATUS_SCHEMA_VERSION,
+  schema: CameraStatusSchema,
+  keyOf: (s: CameraStatus) => s.cameraId,
+  contentType: 'application/json',
+});

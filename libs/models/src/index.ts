@@ -1,0 +1,2 @@
+export * from './gender-classifier.port';
+export * from './batching/dynamic-batcher';

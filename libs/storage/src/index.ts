@@ -1,0 +1,5 @@
+export * from './aggregate-store.port';
+export * from './sql/sql-driver';
+export * from './sql/migrations';
+export * from './sql/sql-aggregate-store';
+export * from './sqlite/sqlite-driver';

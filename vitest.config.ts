@@ -1,0 +1,28 @@
+import swc from 'unplugin-swc';
+import { resolve } from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const lib = (name: string): string => resolve(__dirname, `libs/${name}/src`);
+
+// SWC instead of esbuild: Nest's DI needs emitDecoratorMetadata, which esbuild cannot emit.
+export default defineConfig({
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: {
+    alias: {
+      '@crowdlens/contracts': lib('contracts'),
+      '@crowdlens/config': lib('config'),
+      '@crowdlens/bus': lib('bus'),
+      '@crowdlens/vision': lib('vision'),
+      '@crowdlens/models': lib('models'),
+      '@crowdlens/storage': lib('storage'),
+      '@crowdlens/common': lib('common'),
+    },
+  },
+  test: {
+    include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+    fileParallelism: false,
+  },
+});
