@@ -16,6 +16,12 @@ export interface SubscribeOptions {
   readonly group: string;
   /** Read a new group's stream from the start instead of from now (replay, tests). */
   readonly fromBeginning?: boolean;
+  /**
+   * Handlers this subscriber may run at once (default 1). Above 1, messages
+   * of one key may complete out of order; a consumer that batches (inference)
+   * needs it so a batch can fill.
+   */
+  readonly concurrency?: number;
 }
 
 export interface Subscription {

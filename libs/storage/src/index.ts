@@ -3,3 +3,4 @@ export * from './sql/sql-driver';
 export * from './sql/migrations';
 export * from './sql/sql-aggregate-store';
 export * from './sqlite/sqlite-driver';
+export * from './storage.module';

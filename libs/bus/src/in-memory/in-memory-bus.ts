@@ -28,7 +28,8 @@ interface Envelope {
 
 interface Consumer {
   readonly handler: MessageHandler<unknown>;
-  busy: boolean;
+  readonly concurrency: number;
+  running: number;
   closed: boolean;
 }
 
@@ -66,7 +67,7 @@ class GroupChannel {
       let consumer: Consumer | undefined;
       for (let i = 0; i < live.length; i++) {
         const candidate = live[(this.next + i) % live.length]!;
-        if (!candidate.busy) {
+        if (candidate.running < candidate.concurrency) {
           consumer = candidate;
           this.next = (this.next + i + 1) % live.length;
           break;
@@ -74,10 +75,10 @@ class GroupChannel {
       }
       if (!consumer) return;
       const env = this.queue.poll()!;
-      consumer.busy = true;
+      consumer.running++;
       const c = consumer;
       const run = this.deliver(c, env).finally(() => {
-        c.busy = false;
+        c.running--;
         this.inFlight.delete(run);
         this.pump();
       });
@@ -146,7 +147,12 @@ export class InMemoryBus implements MessageBus {
       );
       channels.push(channel);
     }
-    const consumer: Consumer = { handler: handler as MessageHandler<unknown>, busy: false, closed: false };
+    const consumer: Consumer = {
+      handler: handler as MessageHandler<unknown>,
+      concurrency: Math.max(1, options.concurrency ?? 1),
+      running: 0,
+      closed: false,
+    };
     channel.consumers.push(consumer);
     const ch = channel;
     return {

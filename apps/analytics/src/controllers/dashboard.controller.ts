@@ -1,0 +1,26 @@
+import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { join } from 'node:path';
+import { repoRoot } from '@crowdlens/common';
+
+/** Static files the dashboard needs; an allow-list, so no path ever reaches the filesystem from a URL. */
+const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
+  'dashboard.js': { file: () => join(repoRoot(), 'apps/analytics/public/dashboard.js'), type: 'text/javascript' },
+  'dashboard.css': { file: () => join(repoRoot(), 'apps/analytics/public/dashboard.css'), type: 'text/css' },
+  'chart.umd.js': { file: () => require.resolve('chart.js/dist/chart.umd.js'), type: 'text/javascript' },
+};
+
+@Controller()
+export class DashboardController {
+  @Get()
+  index(@Res() res: Response): void {
+    res.type('text/html').sendFile(join(repoRoot(), 'apps/analytics/public/index.html'));
+  }
+
+  @Get('assets/:name')
+  asset(@Param('name') name: string, @Res() res: Response): void {
+    const asset = ASSETS[name];
+    if (!asset) throw new NotFoundException(`no asset ${name}`);
+    res.type(asset.type).sendFile(asset.file());
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, redactUrl, type AppConfig } from '@crowdlens/config';
+import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
+import { CAMERA_STATUS_TOPIC, CAMERA_STATUS_SCHEMA_VERSION, type CameraStatus } from '@crowdlens/contracts';
+
+export const CAMERA_STATUS_GROUP = 'crowdlens-analytics-status';
+
+/**
+ * Every camera analytics knows about: the configured ones, and whatever ingest
+ * reports over the bus (cameras added at runtime, live health).
+ */
+@Injectable()
+export class CameraRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly statuses = new Map<string, CameraStatus>();
+  private subscription: Subscription | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+  ) {
+    for (const cam of config.cameras) {
+      this.statuses.set(cam.id, {
+        schemaVersion: CAMERA_STATUS_SCHEMA_VERSION,
+        cameraId: cam.id,
+        name: cam.name ?? cam.id,
+        ...(cam.group ? { group: cam.group } : {}),
+        url: redactUrl(cam.url),
+        state: 'connecting',
+        lastError: null,
+        fps: 0,
+        framesIn: 0,
+        framesAnalysed: 0,
+        framesDropped: 0,
+        facesDetected: 0,
+        tracks: 0,
+        reconnects: 0,
+        updatedAt: 0,
+      });
+    }
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.subscription = await this.bus.subscribe(CAMERA_STATUS_TOPIC, { group: CAMERA_STATUS_GROUP }, async (s) => {
+      const known = this.statuses.get(s.cameraId);
+      if (!known || known.updatedAt <= s.updatedAt) this.statuses.set(s.cameraId, s);
+    });
+  }
+
+  list(): CameraStatus[] {
+    return [...this.statuses.values()].sort((a, b) => a.cameraId.localeCompare(b.cameraId));
+  }
+
+  has(cameraId: string): boolean {
+    return this.statuses.has(cameraId);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscription?.close();
+  }
+}

@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
+import type { CameraStatus } from '@crowdlens/contracts';
+import { defer, from, interval, share, startWith, switchMap, type Observable } from 'rxjs';
+import { CameraRegistry } from './camera-registry.service';
+import { StatsService, type StatsResult } from './stats.service';
+
+export interface LiveSnapshot {
+  readonly at: number;
+  readonly cameras: readonly CameraStatus[];
+  /** The last hour by minute, all cameras: what the dashboard's live chart shows. */
+  readonly lastHour: StatsResult;
+}
+
+/** One timer for all dashboard clients: each tick queries once and fans out. */
+@Injectable()
+export class LiveService {
+  readonly snapshots$: Observable<LiveSnapshot>;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly stats: StatsService,
+    private readonly cameras: CameraRegistry,
+  ) {
+    this.snapshots$ = interval(config.analytics.liveIntervalMs).pipe(
+      startWith(0),
+      switchMap(() => from(defer(() => this.snapshot()))),
+      share(),
+    );
+  }
+
+  async snapshot(): Promise<LiveSnapshot> {
+    const now = Date.now();
+    const to = Math.ceil((now + 1) / 60_000) * 60_000;
+    const lastHour = await this.stats.stats({ cameraIds: [], from: to - 3_600_000, to, bucket: 'minute' });
+    return { at: now, cameras: this.cameras.list(), lastHour };
+  }
+}

@@ -1,0 +1,31 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { AppConfig, Role } from '@crowdlens/config';
+import { CoreModule } from '@crowdlens/common';
+import { StorageModule } from '@crowdlens/storage';
+import type { Logger } from 'pino';
+import { AnalyticsModule } from '../../analytics/src/analytics.module';
+import { InferenceModule } from '../../inference/src/inference.module';
+import { IngestModule } from '../../ingest/src/ingest.module';
+
+/** Which app modules a process runs. Embedded = all three in one process, one code path. */
+const ROLE_MODULES: Readonly<Record<Role, readonly Type[]>> = {
+  embedded: [IngestModule, InferenceModule, AnalyticsModule],
+  ingest: [IngestModule],
+  inference: [InferenceModule],
+  analytics: [AnalyticsModule],
+};
+
+@Module({})
+export class CrowdLensModule {
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    const needsStore = config.role === 'embedded' || config.role === 'analytics';
+    return {
+      module: CrowdLensModule,
+      imports: [
+        CoreModule.forRoot(config, logger),
+        ...(needsStore ? [StorageModule.forRoot(config.store)] : []),
+        ...ROLE_MODULES[config.role],
+      ],
+    };
+  }
+}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
+import { GENDER_CLASSIFIER, createGenderClassifier } from '@crowdlens/models';
+import { JpegDecoder } from './adapters/jpeg-decoder';
+import { InferenceMetrics } from './services/inference-metrics';
+import { InferenceService } from './services/inference.service';
+
+@Module({
+  providers: [
+    {
+      provide: GENDER_CLASSIFIER,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => createGenderClassifier(config.model),
+    },
+    JpegDecoder,
+    InferenceMetrics,
+    InferenceService,
+  ],
+  exports: [InferenceService],
+})
+export class InferenceModule {}

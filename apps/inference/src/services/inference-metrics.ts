@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { METRICS } from '@crowdlens/common';
+import type { BatchReport } from '@crowdlens/models';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+@Injectable()
+export class InferenceMetrics {
+  private readonly batchSize: Histogram;
+  private readonly batchFill: Histogram;
+  private readonly queueWait: Histogram;
+  private readonly runTime: Histogram;
+  private readonly images: Counter;
+  private readonly failures: Counter;
+
+  constructor(@Inject(METRICS) registry: Registry) {
+    this.batchSize = new Histogram({
+      name: 'crowdlens_inference_batch_size',
+      help: 'Crops per model run',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [registry],
+    });
+    this.batchFill = new Histogram({
+      name: 'crowdlens_inference_batch_fill_ratio',
+      help: 'Batch size / max batch: how full each batch was',
+      buckets: [0.1, 0.25, 0.5, 0.75, 1],
+      registers: [registry],
+    });
+    this.queueWait = new Histogram({
+      name: 'crowdlens_inference_queue_wait_seconds',
+      help: 'Longest wait of a crop in the batcher queue, per batch',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    this.runTime = new Histogram({
+      name: 'crowdlens_inference_run_seconds',
+      help: 'Model run time per batch',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+    this.images = new Counter({ name: 'crowdlens_inference_images_total', help: 'Crops classified', registers: [registry] });
+    this.failures = new Counter({
+      name: 'crowdlens_inference_failures_total',
+      help: 'Crops that could not be classified',
+      registers: [registry],
+    });
+  }
+
+  batch(report: BatchReport): void {
+    this.batchSize.observe(report.size);
+    this.batchFill.observe(report.fill);
+    this.queueWait.observe(report.maxQueueWaitMs / 1000);
+    this.runTime.observe(report.runMs / 1000);
+    this.images.inc(report.size);
+  }
+
+  failure(): void {
+    this.failures.inc();
+  }
+}

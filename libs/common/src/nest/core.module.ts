@@ -1,0 +1,45 @@
+import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
+import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Logger } from 'pino';
+import { createLogger } from '../logger';
+import { createMessageBus } from './message-bus.factory';
+import { CLOCK, LOGGER, METRICS, type Clock } from './tokens';
+import { MetricsController } from './metrics.controller';
+import { HealthController } from './health.controller';
+import { BusMetrics } from './bus-metrics';
+
+class BusCloser implements OnApplicationShutdown {
+  constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.close();
+  }
+}
+
+/**
+ * What every app needs, whatever its role: the validated config, the logger,
+ * the bus chosen by config, a Prometheus registry, /metrics, /health, /ready.
+ */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: AppConfig, logger: Logger = createLogger(config.logLevel)): DynamicModule {
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics, prefix: 'crowdlens_' });
+    return {
+      module: CoreModule,
+      controllers: [MetricsController, HealthController],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: METRICS, useValue: metrics },
+        { provide: CLOCK, useValue: { now: () => Date.now() } satisfies Clock },
+        { provide: MESSAGE_BUS, useFactory: () => createMessageBus(config.bus, logger) },
+        BusCloser,
+        BusMetrics,
+      ],
+      exports: [APP_CONFIG, LOGGER, METRICS, CLOCK, MESSAGE_BUS],
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { Readiness } from './readiness';
+
+@Controller()
+export class HealthController {
+  @Get('health')
+  @HttpCode(200)
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  ready(@Res() res: Response): void {
+    const report = Readiness.report();
+    res.status(report.ready ? 200 : 503).json(report);
+  }
+}

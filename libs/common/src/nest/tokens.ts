@@ -1,0 +1,8 @@
+/** Nest injection tokens shared by every app. */
+export const LOGGER = Symbol('Logger');
+export const METRICS = Symbol('MetricsRegistry');
+export const CLOCK = Symbol('Clock');
+
+export interface Clock {
+  now(): number;
+}

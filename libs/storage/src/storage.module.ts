@@ -1,0 +1,42 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import type { StoreConfig } from '@crowdlens/config';
+import { AGGREGATE_STORE, type AggregateStore } from './aggregate-store.port';
+import { SqlAggregateStore } from './sql/sql-aggregate-store';
+import type { SqlDriver } from './sql/sql-driver';
+import { SqliteDriver } from './sqlite/sqlite-driver';
+
+type DriverFactory<C extends StoreConfig> = (config: C) => Promise<SqlDriver>;
+
+/** Store backends keyed by config `type`; both run the same SQL through one query layer. */
+const DRIVERS: { [K in StoreConfig['type']]: DriverFactory<Extract<StoreConfig, { type: K }>> } = {
+  sqlite: async (config) => new SqliteDriver(config.path),
+  postgres: async () => {
+    throw new Error('store type "postgres" is not wired yet');
+  },
+};
+
+export async function createAggregateStore(config: StoreConfig): Promise<AggregateStore> {
+  const driver = await (DRIVERS[config.type] as DriverFactory<StoreConfig>)(config);
+  const store = new SqlAggregateStore(driver);
+  await store.migrate();
+  return store;
+}
+
+class StoreCloser implements OnApplicationShutdown {
+  constructor(@Inject(AGGREGATE_STORE) private readonly store: AggregateStore) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+@Global()
+@Module({})
+export class StorageModule {
+  static forRoot(config: StoreConfig): DynamicModule {
+    return {
+      module: StorageModule,
+      providers: [{ provide: AGGREGATE_STORE, useFactory: () => createAggregateStore(config) }, StoreCloser],
+      exports: [AGGREGATE_STORE],
+    };
+  }
+}
