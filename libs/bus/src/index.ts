@@ -1,3 +1,6 @@
 export * from './message-bus.port';
 export * from './in-memory/bounded-queue';
 export * from './in-memory/in-memory-bus';
+export * from './kafka/kafka-bus';
+export * from './kafka/kafkajs-logger';
+export * from './kafka/binary-codec';

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactText } from '@crowdlens/config';
 
 export type { Logger } from 'pino';
@@ -7,8 +7,8 @@ export type { Logger } from 'pino';
  * Structured JSON logs. Every message and error string passes through the
  * credential redactor: camera URLs must never reach a log line.
  */
-export function createLogger(level: string, name = 'crowdlens'): Logger {
-  return pino({
+export function createLogger(level: string, name = 'crowdlens', destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     name,
     level,
     hooks: {
@@ -22,5 +22,6 @@ export function createLogger(level: string, name = 'crowdlens'): Logger {
         return JSON.parse(redactText(JSON.stringify(obj))) as Record<string, unknown>;
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -44,10 +44,18 @@ export const BusConfigSchema = z.discriminatedUnion('type', [InMemoryBusConfigSc
 export type BusConfig = z.infer<typeof BusConfigSchema>;
 
 export const StoreConfigSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sqlite'), path: z.string().min(1).default('data/crowdlens.db') }).strict(),
+  z
+    .object({
+      type: z.literal('sqlite'),
+      path: z.string().min(1).optional().describe('database file; default <dataDir>/crowdlens.db'),
+    })
+    .strict(),
   z.object({ type: z.literal('postgres'), url: z.string().min(1).describe('postgres://user:pass@host:port/db') }).strict(),
 ]);
-export type StoreConfig = z.infer<typeof StoreConfigSchema>;
+/** After loading: the SQLite path is always resolved (see parseConfig). */
+export type StoreConfig =
+  | { readonly type: 'sqlite'; readonly path: string }
+  | Extract<z.infer<typeof StoreConfigSchema>, { type: 'postgres' }>;
 
 export const ModelConfigSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('faceapi-age-gender') }).strict().describe('bundled default: face-api age/gender head'),
@@ -119,7 +127,7 @@ export const AppConfigSchema = z
       .default({ port: 3000, host: '0.0.0.0' }),
     cameras: z.array(CameraConfigSchema).default([]),
     bus: BusConfigSchema.default({ type: 'memory', queueCapacity: 512 }),
-    store: StoreConfigSchema.default({ type: 'sqlite', path: 'data/crowdlens.db' }),
+    store: StoreConfigSchema.default({ type: 'sqlite' }),
     model: ModelConfigSchema.default({ type: 'faceapi-age-gender' }),
     batcher: BatcherConfigSchema.default(BatcherConfigSchema.parse({})),
     detector: DetectorConfigSchema.default(DetectorConfigSchema.parse({})),
@@ -137,5 +145,7 @@ export const AppConfigSchema = z
     });
   });
 
-export type AppConfig = z.infer<typeof AppConfigSchema>;
+type ParsedConfig = z.infer<typeof AppConfigSchema>;
+/** The validated config; derived defaults (the SQLite path under dataDir) are filled in. */
+export type AppConfig = Omit<ParsedConfig, 'store'> & { readonly store: StoreConfig };
 export type AppConfigInput = z.input<typeof AppConfigSchema>;

@@ -21,7 +21,8 @@ describe('config', () => {
     expect(c.role).toBe('embedded');
     expect(c.http.port).toBe(3000);
     expect(c.bus).toEqual({ type: 'memory', queueCapacity: 512 });
-    expect(c.store.type).toBe('sqlite');
+    expect(c.store).toEqual({ type: 'sqlite', path: 'data/crowdlens.db' });
+    expect(parseConfig({ dataDir: '/var/lib/cl' }).store).toEqual({ type: 'sqlite', path: '/var/lib/cl/crowdlens.db' });
     expect(c.model.type).toBe('faceapi-age-gender');
     expect(c.batcher.maxBatch).toBeGreaterThan(1);
   });

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AppConfigSchema, type AppConfig } from './config.schema';
@@ -32,7 +33,9 @@ export function parseConfig(raw: unknown, source = 'configuration'): AppConfig {
     const issues = describeIssues(result.error);
     throw new ConfigError(`Invalid ${source}:\n  - ${issues.join('\n  - ')}`, issues);
   }
-  return result.data;
+  const cfg = result.data;
+  const store = cfg.store.type === 'sqlite' ? { type: 'sqlite' as const, path: cfg.store.path ?? join(cfg.dataDir, 'crowdlens.db') } : cfg.store;
+  return { ...cfg, store };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -4,3 +4,4 @@ export * from './sql/migrations';
 export * from './sql/sql-aggregate-store';
 export * from './sqlite/sqlite-driver';
 export * from './storage.module';
+export * from './postgres/postgres-driver';

@@ -25,21 +25,19 @@ export class FaceApiGenderClassifier implements GenderClassifier {
     const faceapi = this.faceapi;
     if (!faceapi) throw new Error('FaceApiGenderClassifier.classify called before load()');
     if (batch.length === 0) return [];
-    const { width, height } = batch[0]!;
-    const pixels = new Uint8Array(batch.length * width * height * 3);
-    batch.forEach((img, i) => {
-      if (img.width !== width || img.height !== height || img.data.length !== width * height * 3) {
-        throw new Error(`crop ${i} is ${img.width}x${img.height}, expected ${width}x${height} RGB`);
+    // face-api batches a list of 3-D tensors itself (one 4-D tensor with N > 1 is refused).
+    const inputs = batch.map((img, i) => {
+      if (img.data.length !== img.width * img.height * 3) {
+        throw new Error(`crop ${i} is not ${img.width}x${img.height} RGB (${img.data.length} bytes)`);
       }
-      pixels.set(img.data, i * width * height * 3);
+      return faceapi.tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
     });
-    const input = faceapi.tf.tensor4d(pixels, [batch.length, height, width, 3], 'int32');
     try {
-      const out = await faceapi.nets.ageGenderNet.predictAgeAndGender(input);
+      const out = await faceapi.nets.ageGenderNet.predictAgeAndGender(inputs.length === 1 ? inputs[0]! : inputs);
       const list = Array.isArray(out) ? out : [out];
       return list.map((p) => ({ probMale: p.gender === 'male' ? p.genderProbability : 1 - p.genderProbability }));
     } finally {
-      input.dispose();
+      inputs.forEach((t) => t.dispose());
     }
   }
 

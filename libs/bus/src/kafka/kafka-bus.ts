@@ -1,0 +1,564 @@
+import {
+  DEAD_LETTERS_TOPIC,
+  DEAD_LETTER_SCHEMA_VERSION,
+  type Topic,
+  type TopicValue,
+} from '@crowdlens/contracts';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type IHeaders,
+  type KafkaMessage,
+  type Producer,
+} from 'kafkajs';
+import type {
+  BusStats,
+  MessageBus,
+  MessageHandler,
+  MessageMeta,
+  SubscribeOptions,
+  Subscription,
+  TopicGroupStats,
+} from '../message-bus.port';
+import { BinaryCodecError, decodeBinary, decodeBinaryHeader, encodeBinary } from './binary-codec';
+import { SILENT_LOGGER, kafkajsLogCreator, type BusLogger } from './kafkajs-logger';
+import { SendQueue } from './send-queue';
+
+export const CONTENT_TYPE_HEADER = 'content-type';
+export const SCHEMA_VERSION_HEADER = 'schema-version';
+
+/** Knobs with working defaults; tests shorten the timeouts. */
+export interface KafkaBusTuning {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** kafkajs retry policy for producer, consumers and admin: it is what rides out a broker restart. */
+  readonly retry: { readonly retries: number; readonly initialRetryTime: number; readonly maxRetryTime: number };
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /** Fetch long-poll; also bounds how long closing a subscription waits for an idle fetch. */
+  readonly maxWaitTimeMs: number;
+  /** Partitions one subscription handles at once (each partition stays in order); default = partitions. */
+  readonly partitionsConsumedConcurrently: number;
+  /** How long `subscribe` waits for the consumer to join its group. */
+  readonly joinTimeoutMs: number;
+  readonly maxSendBatchBytes: number;
+  readonly maxSendBatchMessages: number;
+}
+
+/** Matches KafkaBusConfig from @crowdlens/config (its `type` aside) plus a logger. */
+export interface KafkaBusOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Partitions for topics this bus creates; existing topics are left as they are. */
+  readonly partitions: number;
+  /** retention.ms for binary (face crop) topics: crops are faces, keep minutes. */
+  readonly cropRetentionMs: number;
+  /** retention.ms for every other topic. */
+  readonly retentionMs: number;
+  readonly logger?: BusLogger;
+  readonly tuning?: Partial<KafkaBusTuning>;
+}
+
+const DEFAULT_TUNING: Omit<KafkaBusTuning, 'partitionsConsumedConcurrently'> = {
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: 30_000,
+  // ~2 minutes of retrying before a publish or a consumer gives up.
+  retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 5_000 },
+  sessionTimeoutMs: 30_000,
+  rebalanceTimeoutMs: 60_000,
+  heartbeatIntervalMs: 1_000,
+  maxWaitTimeMs: 1_000,
+  joinTimeoutMs: 90_000,
+  maxSendBatchBytes: 512 * 1024,
+  maxSendBatchMessages: 1_000,
+};
+
+/**
+ * The port's groups are per topic (a group name shared by two topics is two
+ * independent streams). Kafka's are not, and kafkajs' round-robin assigner
+ * hands any member partitions of any topic its group consumes, so the Kafka
+ * group id carries the topic: `analytics` on predictions is
+ * `analytics.crowdlens.gender-predictions.v1` in Kafka's tools.
+ */
+export function kafkaGroupId(group: string, topic: Topic): string {
+  return `${group}.${topic.name}`;
+}
+
+/** Why a message could not be delivered; becomes the dead letter's reason. */
+class RejectedMessage extends Error {
+  override readonly name = 'RejectedMessage';
+}
+
+class GroupCounters {
+  delivered = 0;
+  failed = 0;
+  /** One map per live subscription: partition -> messages behind the high watermark after its last batch. */
+  readonly lags = new Set<Map<number, number>>();
+
+  get queued(): number {
+    let n = 0;
+    for (const lag of this.lags) for (const v of lag.values()) n += v;
+    return n;
+  }
+}
+
+/**
+ * The distributed-mode bus over Apache Kafka (kafkajs).
+ *
+ * Delivery is at-least-once. Each subscription is one kafkajs consumer in
+ * the subscription's group, run with `eachMessage` and kafkajs' auto-commit:
+ * kafkajs resolves a message's offset only after `eachMessage` returned, and
+ * commits resolved offsets at the end of every fetched batch, before a
+ * rebalance and on close. `eachMessage` returns only once the handler
+ * resolved, or once the message was safely in the dead-letter topic — so a
+ * committed offset always means "handled or dead-lettered", and a crash
+ * (process dies, or hangs past the session timeout) before the commit means
+ * redelivery. Consumers therefore must be idempotent (analytics dedupes by
+ * prediction id). If even the dead-letter publish fails, `eachMessage`
+ * throws, the offset stays unresolved and kafkajs redelivers the message.
+ *
+ * Per-message commits would cost a broker round trip each; per-batch commits
+ * bound the redelivery after a crash to one fetched batch per partition.
+ */
+export class KafkaBus implements MessageBus {
+  private readonly kafka: Kafka;
+  private readonly tuning: KafkaBusTuning;
+  private readonly logger: BusLogger;
+  private readonly producer: Producer;
+  private readonly sendQueue: SendQueue;
+  private producerReady: Promise<void> | null = null;
+  private admin: Admin | null = null;
+  private adminReady: Promise<Admin> | null = null;
+  private readonly provisioned = new Map<string, Promise<void>>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private readonly published: Record<string, number> = {};
+  private readonly groups = new Map<string, GroupCounters>();
+  private deadLettered = 0;
+  private closed = false;
+
+  constructor(private readonly options: KafkaBusOptions) {
+    if (options.brokers.length === 0) throw new Error('KafkaBus needs at least one broker');
+    this.tuning = {
+      ...DEFAULT_TUNING,
+      partitionsConsumedConcurrently: options.partitions,
+      ...options.tuning,
+    };
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: this.tuning.connectionTimeoutMs,
+      requestTimeout: this.tuning.requestTimeoutMs,
+      retry: { ...this.tuning.retry },
+      logLevel: logLevel.WARN,
+      logCreator: kafkajsLogCreator(this.logger),
+    });
+    this.producer = this.kafka.producer({
+      // Broker-side dedupe of producer retries; needs acks=all and one request in flight (SendQueue batches instead).
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Java client's murmur2 partitioner: the same camera lands on the same partition from any client.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { ...this.tuning.retry },
+    });
+    this.sendQueue = new SendQueue(this.producer, {
+      maxBatchBytes: this.tuning.maxSendBatchBytes,
+      maxBatchMessages: this.tuning.maxSendBatchMessages,
+    });
+  }
+
+  async publish<T extends Topic>(topic: T, value: TopicValue<T>): Promise<void> {
+    if (this.closed) throw new Error(`bus closed: cannot publish to ${topic.name}`);
+    await this.publishValue(topic, value);
+  }
+
+  /** Also used for dead letters, which handlers still finishing during close() must be able to send. */
+  private async publishValue<T extends Topic>(topic: T, value: TopicValue<T>): Promise<void> {
+    const parsed = topic.schema.safeParse(value);
+    if (!parsed.success) {
+      throw new Error(`refusing to publish an invalid ${topic.name} message: ${parsed.error.message}`);
+    }
+    const data = parsed.data as TopicValue<T>;
+    const encoded =
+      topic.contentType === 'application/json'
+        ? Buffer.from(JSON.stringify(data), 'utf8')
+        : encodeBinary(data as Record<string, unknown>);
+    await this.send(topic, topic.keyOf(data), encoded);
+    this.published[topic.name] = (this.published[topic.name] ?? 0) + 1;
+  }
+
+  async subscribe<T extends Topic>(
+    topic: T,
+    options: SubscribeOptions,
+    handler: MessageHandler<TopicValue<T>>,
+  ): Promise<Subscription> {
+    if (this.closed) throw new Error(`bus closed: cannot subscribe to ${topic.name}`);
+    await this.ensureTopic(topic);
+    const groupId = kafkaGroupId(options.group, topic);
+    const startAt = options.fromBeginning ? new Map<number, string>() : await this.uncommittedEnds(topic, groupId);
+    const counters = this.countersFor(topic.name, options.group);
+    const subscription = new KafkaSubscription(
+      this.kafka.consumer({
+        groupId,
+        sessionTimeout: this.tuning.sessionTimeoutMs,
+        rebalanceTimeout: this.tuning.rebalanceTimeoutMs,
+        heartbeatInterval: this.tuning.heartbeatIntervalMs,
+        maxWaitTimeInMs: this.tuning.maxWaitTimeMs,
+        allowAutoTopicCreation: false,
+        // After the retries are spent kafkajs restarts the consumer; never give up on a stream.
+        retry: { ...this.tuning.retry, restartOnFailure: async () => true },
+      }),
+      topic,
+      options,
+      counters,
+      (payload) => this.handle(topic, options.group, counters, handler as MessageHandler<unknown>, payload),
+      this.logger,
+    );
+    this.subscriptions.add(subscription);
+    subscription.onClosed = () => this.subscriptions.delete(subscription);
+    try {
+      await subscription.start(this.tuning.partitionsConsumedConcurrently, this.tuning.joinTimeoutMs);
+      if (startAt.size > 0) {
+        // Another member may have pinned (committed) meanwhile; its position stands.
+        const still = await this.uncommittedPartitions(topic, groupId);
+        subscription.pin(new Map([...startAt].filter(([p]) => still.has(p))));
+      }
+    } catch (err) {
+      await subscription.close().catch(() => undefined);
+      throw err;
+    }
+    return subscription;
+  }
+
+  stats(): BusStats {
+    const groups: TopicGroupStats[] = [];
+    for (const [k, c] of this.groups) {
+      const [topic, group] = k.split('\u0000') as [string, string];
+      groups.push({ topic, group, delivered: c.delivered, dropped: 0, failed: c.failed, queued: c.queued });
+    }
+    return { published: { ...this.published }, deadLettered: this.deadLettered, groups };
+  }
+
+  /** Stops intake, lets in-flight handlers finish, commits, then disconnects. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    // Dead letters published by the last handlers are still in the queue.
+    await this.sendQueue.flush();
+    if (this.producerReady) await this.producer.disconnect().catch(() => undefined);
+    if (this.admin) await this.admin.disconnect().catch(() => undefined);
+  }
+
+  // ---- producing ------------------------------------------------------------
+
+  private async send(topic: Topic, key: string, value: Buffer): Promise<void> {
+    await this.ensureTopic(topic);
+    await this.connectProducer();
+    const headers: IHeaders = {
+      [CONTENT_TYPE_HEADER]: topic.contentType,
+      [SCHEMA_VERSION_HEADER]: String(topic.schemaVersion),
+    };
+    await this.sendQueue.send(topic.name, { key, value, headers });
+  }
+
+  private connectProducer(): Promise<void> {
+    if (!this.producerReady) {
+      this.producerReady = this.producer.connect().catch((err: unknown) => {
+        this.producerReady = null;
+        throw err;
+      });
+    }
+    return this.producerReady;
+  }
+
+  // ---- topics and groups ----------------------------------------------------
+
+  private connectAdmin(): Promise<Admin> {
+    if (!this.adminReady) {
+      const admin = this.kafka.admin({ retry: { ...this.tuning.retry } });
+      this.adminReady = admin.connect().then(
+        () => {
+          this.admin = admin;
+          return admin;
+        },
+        (err: unknown) => {
+          this.adminReady = null;
+          throw err;
+        },
+      );
+    }
+    return this.adminReady;
+  }
+
+  /** Creates the topic once per bus (no auto-creation on the broker); an existing topic is kept as is. */
+  private ensureTopic(topic: Topic): Promise<void> {
+    let ready = this.provisioned.get(topic.name);
+    if (!ready) {
+      ready = this.createTopic(topic).catch((err: unknown) => {
+        this.provisioned.delete(topic.name);
+        throw err;
+      });
+      this.provisioned.set(topic.name, ready);
+    }
+    return ready;
+  }
+
+  private async createTopic(topic: Topic): Promise<void> {
+    const retentionMs =
+      topic.contentType === 'application/json' ? this.options.retentionMs : this.options.cropRetentionMs;
+    const created = await this.adminCall((a) => a.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: topic.name,
+          numPartitions: this.options.partitions,
+          configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
+        },
+      ],
+    }));
+    if (created) {
+      this.logger.info({ topic: topic.name, partitions: this.options.partitions, retentionMs }, 'kafka topic created');
+    }
+  }
+
+  /**
+   * Kafka's own "latest" reset happens lazily, at a member's first fetch: a
+   * message published between `subscribe` resolving and that fetch would be
+   * skipped, and so would everything on a partition that changes hands before
+   * its first commit. So for partitions this group has never committed, the
+   * end offsets as of `subscribe` are taken here, before joining, and
+   * committed as the group's start once the member has joined (see pin()).
+   */
+  private async uncommittedEnds(topic: Topic, groupId: string): Promise<Map<number, string>> {
+    const missing = await this.uncommittedPartitions(topic, groupId);
+    if (missing.size === 0) return new Map();
+    const ends = await this.adminCall((admin) => admin.fetchTopicOffsets(topic.name));
+    return new Map(ends.filter((e) => missing.has(e.partition)).map((e) => [e.partition, e.high]));
+  }
+
+  private async uncommittedPartitions(topic: Topic, groupId: string): Promise<Set<number>> {
+    const [committed] = await this.adminCall((admin) => admin.fetchOffsets({ groupId, topics: [topic.name] }));
+    return new Set((committed?.partitions ?? []).filter((p) => p.offset === '-1').map((p) => p.partition));
+  }
+
+  /** kafkajs' admin does not retry a coordinator that is still loading (a broker just started); this does. */
+  private async adminCall<R>(call: (admin: Admin) => Promise<R>): Promise<R> {
+    const { retries, initialRetryTime, maxRetryTime } = this.tuning.retry;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call(await this.connectAdmin());
+      } catch (err) {
+        const retriable = (err as { retriable?: boolean }).retriable === true;
+        if (!retriable || attempt >= retries) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(maxRetryTime, initialRetryTime * 2 ** attempt)));
+      }
+    }
+  }
+
+  private countersFor(topic: string, group: string): GroupCounters {
+    const k = `${topic}\u0000${group}`;
+    let c = this.groups.get(k);
+    if (!c) {
+      c = new GroupCounters();
+      this.groups.set(k, c);
+    }
+    return c;
+  }
+
+  // ---- consuming ------------------------------------------------------------
+
+  private async handle(
+    topic: Topic,
+    group: string,
+    counters: GroupCounters,
+    handler: MessageHandler<unknown>,
+    { partition, message }: EachMessagePayload,
+  ): Promise<void> {
+    const key = message.key ? message.key.toString('utf8') : null;
+    const meta: MessageMeta = {
+      topic: topic.name,
+      key: key ?? '',
+      partition,
+      offset: message.offset,
+      timestamp: Number(message.timestamp),
+    };
+    let value: unknown;
+    try {
+      value = decode(topic, message);
+    } catch (err) {
+      counters.failed++;
+      await this.deadLetter(topic, group, message, partition, key, err as Error);
+      return;
+    }
+    try {
+      await handler(value, meta);
+      counters.delivered++;
+    } catch (err) {
+      counters.failed++;
+      const error = err instanceof Error ? err : new Error(String(err));
+      await this.deadLetter(topic, group, message, partition, key, new Error(`handler: ${error.message}`));
+    }
+  }
+
+  /**
+   * Parks a message the consumer could not accept. Awaited before the offset
+   * moves on: if this throws, kafkajs redelivers instead of losing it.
+   */
+  private async deadLetter(
+    topic: Topic,
+    group: string,
+    message: KafkaMessage,
+    partition: number,
+    key: string | null,
+    error: Error,
+  ): Promise<void> {
+    this.deadLettered++;
+    const reason = `${group}: ${error.message}`;
+    this.logger.warn(
+      { topic: topic.name, group, partition, offset: message.offset, key, reason },
+      'kafka: message dead-lettered',
+    );
+    // A failing dead-letter consumer must not feed its own input.
+    if (topic.name === DEAD_LETTERS_TOPIC.name) return;
+    await this.publishValue(DEAD_LETTERS_TOPIC, {
+      schemaVersion: DEAD_LETTER_SCHEMA_VERSION,
+      sourceTopic: topic.name,
+      key,
+      reason,
+      payloadBase64: deadLetterPayload(topic, message.value),
+      partition,
+      offset: message.offset,
+      failedAt: Date.now(),
+    });
+  }
+}
+
+/** Headers, codec and schema: anything wrong here is the message's fault, never retried. */
+function decode(topic: Topic, message: KafkaMessage): unknown {
+  const contentType = header(message.headers, CONTENT_TYPE_HEADER);
+  if (contentType !== undefined && contentType !== topic.contentType) {
+    throw new RejectedMessage(`content-type ${contentType}, expected ${topic.contentType}`);
+  }
+  const version = header(message.headers, SCHEMA_VERSION_HEADER);
+  if (version !== undefined && version !== String(topic.schemaVersion)) {
+    throw new RejectedMessage(`schema version ${version}, expected ${topic.schemaVersion}`);
+  }
+  if (!message.value || message.value.byteLength === 0) throw new RejectedMessage('empty message');
+  let raw: unknown;
+  if (topic.contentType === 'application/json') {
+    try {
+      raw = JSON.parse(message.value.toString('utf8'));
+    } catch (err) {
+      throw new RejectedMessage(`invalid JSON: ${(err as Error).message}`);
+    }
+  } else {
+    try {
+      raw = decodeBinary(message.value);
+    } catch (err) {
+      throw new RejectedMessage(`invalid binary frame: ${(err as Error).message}`);
+    }
+  }
+  const parsed = topic.schema.safeParse(raw);
+  if (!parsed.success) throw new RejectedMessage(`schema: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** JSON topics keep the original bytes; binary topics keep only the header fields, never the image (privacy). */
+function deadLetterPayload(topic: Topic, value: Buffer | null): string {
+  if (!value) return '';
+  if (topic.contentType === 'application/json') return value.toString('base64');
+  try {
+    return Buffer.from(JSON.stringify(decodeBinaryHeader(value).fields), 'utf8').toString('base64');
+  } catch (err) {
+    if (err instanceof BinaryCodecError) return '';
+    throw err;
+  }
+}
+
+function header(headers: IHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  if (v === undefined) return undefined;
+  const first = Array.isArray(v) ? v[0] : v;
+  return first === undefined ? undefined : first.toString();
+}
+
+/** One kafkajs consumer; its lifecycle is the Subscription's. */
+class KafkaSubscription implements Subscription {
+  onClosed: (() => void) | null = null;
+  private readonly lag = new Map<number, number>();
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: Topic,
+    private readonly options: SubscribeOptions,
+    private readonly counters: GroupCounters,
+    private readonly eachMessage: (payload: EachMessagePayload) => Promise<void>,
+    private readonly logger: BusLogger,
+  ) {}
+
+  async start(concurrency: number, joinTimeoutMs: number): Promise<void> {
+    const { consumer, topic, options, counters, lag } = this;
+    counters.lags.add(lag);
+    const context = { topic: topic.name, group: options.group };
+    let joined!: () => void;
+    const firstJoin = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const mine = new Set(payload.memberAssignment[topic.name] ?? []);
+      for (const p of [...lag.keys()]) if (!mine.has(p)) lag.delete(p);
+      this.logger.debug({ ...context, partitions: [...mine] }, 'kafka: consumer joined group');
+      joined();
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      lag.set(payload.partition, Math.max(0, Number(payload.offsetLag)));
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error({ ...context, err: payload.error.message, restart: payload.restart }, 'kafka: consumer crashed');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topic.name, fromBeginning: options.fromBeginning ?? false });
+    await consumer.run({ partitionsConsumedConcurrently: concurrency, eachMessage: this.eachMessage });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`kafka: ${options.group} did not join ${topic.name} within ${joinTimeoutMs} ms`)),
+        joinTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([firstJoin, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Sets where this member starts on partitions the group never committed.
+   * kafkajs applies a seek before its next fetch (dropping a batch already
+   * fetched from the lazily resolved "latest") and commits it, so the
+   * position also holds for whichever member gets the partition next.
+   * Partitions not assigned to this member are ignored by kafkajs.
+   */
+  pin(positions: ReadonlyMap<number, string>): void {
+    for (const [partition, offset] of positions) this.consumer.seek({ topic: this.topic.name, partition, offset });
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      // kafkajs' disconnect stops fetching, waits for the running handlers,
+      // commits what they resolved, leaves the group, then disconnects.
+      this.closing = this.consumer.disconnect().finally(() => {
+        this.counters.lags.delete(this.lag);
+        this.onClosed?.();
+      });
+    }
+    return this.closing;
+  }
+}

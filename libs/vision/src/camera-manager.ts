@@ -1,0 +1,240 @@
+import { redactUrl, type CameraConfig, type DetectorConfig, type TrackerConfig } from '@crowdlens/config';
+import { CAMERA_STATUS_SCHEMA_VERSION, type CameraState, type CameraStatus, type FaceCrop } from '@crowdlens/contracts';
+import type { Logger } from '@crowdlens/common';
+import type { BackoffOptions } from './capture/backoff';
+import { CameraSupervisor } from './capture/camera-supervisor';
+import { FfmpegFrameSource } from './capture/ffmpeg-frame-source';
+import type { FrameSource } from './capture/frame-source.port';
+import { FaceCropper } from './crop/face-cropper';
+import { createFaceDetector } from './detection/create-face-detector';
+import type { FaceDetector } from './detection/face-detector.port';
+import { inputFromUrl } from './ffmpeg/ffmpeg-args';
+import { locateFfmpeg, type FfmpegBinary } from './ffmpeg/ffmpeg-locator';
+import { CameraPipeline } from './pipeline/camera-pipeline';
+import { CameraStats } from './pipeline/camera-stats';
+
+export interface CameraManagerOptions {
+  readonly logger: Logger;
+  readonly detector: DetectorConfig;
+  readonly tracker: TrackerConfig;
+  /** Receives every selected face crop; a slow sink slows analysis, never capture. */
+  readonly cropSink: (crop: FaceCrop) => Promise<void>;
+  /** Receives a status on every state change and, while streaming, every `statusIntervalMs`. */
+  readonly statusSink: (status: CameraStatus) => void;
+  /** Periodic status while a camera runs (counters, fps); 0 = state changes only. */
+  readonly statusIntervalMs?: number;
+  /** Inject a detector (tests, custom backends); default built from `detector` config. */
+  readonly faceDetector?: FaceDetector;
+  /** Default: locateFfmpeg() on first use. */
+  readonly ffmpeg?: FfmpegBinary;
+  /** Capture tuning, mostly for tests. */
+  readonly capture?: {
+    readonly backoff?: Partial<BackoffOptions>;
+    readonly ioTimeoutMs?: number;
+    readonly stallTimeoutMs?: number;
+    readonly connectTimeoutMs?: number;
+    readonly maxRetries?: number;
+  };
+  /** Replace the ffmpeg source (tests). */
+  readonly createSource?: (camera: CameraConfig, logger: Logger) => FrameSource;
+}
+
+interface ManagedCamera {
+  readonly config: CameraConfig;
+  readonly supervisor: CameraSupervisor;
+  readonly pipeline: CameraPipeline;
+  readonly stats: CameraStats;
+  readonly logger: Logger;
+  heartbeat: NodeJS.Timeout | null;
+}
+
+export class DuplicateCameraError extends Error {
+  constructor(readonly cameraId: string) {
+    super(`camera "${cameraId}" already exists`);
+    this.name = 'DuplicateCameraError';
+  }
+}
+
+/**
+ * The cameras of one ingest process: add and remove at runtime, one
+ * supervisor (capture) and one pipeline (detect, track, crop) each, all
+ * sharing one face detector. Statuses leave here redacted.
+ */
+export class CameraManager {
+  private readonly cameras = new Map<string, ManagedCamera>();
+  private detector: FaceDetector | null = null;
+  private detectorReady: Promise<FaceDetector> | null = null;
+  private readonly cropper = new FaceCropper();
+  private stopped = false;
+
+  constructor(private readonly opts: CameraManagerOptions) {}
+
+  /** Loads the detector (models, worker threads). Optional: `add` does it on first use. */
+  async start(): Promise<void> {
+    await this.ensureDetector();
+  }
+
+  async add(camera: CameraConfig): Promise<CameraStatus> {
+    if (this.stopped) throw new Error('camera manager is stopped');
+    if (this.cameras.has(camera.id)) throw new DuplicateCameraError(camera.id);
+    const detector = await this.ensureDetector();
+    // Checked again: another add for the same id may have completed while the detector loaded.
+    if (this.cameras.has(camera.id)) throw new DuplicateCameraError(camera.id);
+
+    const logger = this.opts.logger.child({ cameraId: camera.id });
+    const stats = new CameraStats();
+    const isFile = isFileUrl(camera.url);
+    const cap = this.opts.capture ?? {};
+    let supervisor: CameraSupervisor | null = null;
+    const pipeline = new CameraPipeline({
+      cameraId: camera.id,
+      detector,
+      cropper: this.cropper,
+      tracker: this.opts.tracker,
+      cropSink: this.opts.cropSink,
+      stats,
+      logger,
+      overflow: isFile && !camera.realtime ? 'backpressure' : 'drop-oldest',
+      onBackpressure: (paused) => (paused ? supervisor?.pause() : supervisor?.resume()),
+    });
+    supervisor = new CameraSupervisor({
+      cameraId: camera.id,
+      logger,
+      isFile,
+      createSource: () => {
+        // A new ffmpeg run: tracks cannot continue across the gap.
+        pipeline.startRun();
+        return this.opts.createSource ? this.opts.createSource(camera, logger) : this.ffmpegSource(camera, logger);
+      },
+      onFrame: (frame) => pipeline.push(frame),
+      onStateChange: (state) => this.onStateChange(camera.id, state),
+      // A stall is judged against the frame interval: a 0.1 fps camera is not stalled after 5 s.
+      stallTimeoutMs: Math.max(cap.stallTimeoutMs ?? 10_000, 3000 / camera.fps),
+      ...(cap.backoff ? { backoff: cap.backoff } : {}),
+      ...(cap.connectTimeoutMs !== undefined ? { connectTimeoutMs: cap.connectTimeoutMs } : {}),
+      ...(cap.maxRetries !== undefined ? { maxRetries: cap.maxRetries } : {}),
+    });
+    const managed: ManagedCamera = { config: camera, supervisor, pipeline, stats, logger, heartbeat: null };
+    this.cameras.set(camera.id, managed);
+    logger.info({ url: redactUrl(camera.url), fps: camera.fps, width: camera.width }, 'camera added');
+    supervisor.start();
+    return this.statusOf(managed);
+  }
+
+  /** Stops the camera's ffmpeg and pipeline; false if there was no such camera. */
+  async remove(cameraId: string): Promise<boolean> {
+    const managed = this.cameras.get(cameraId);
+    if (!managed) return false;
+    this.cameras.delete(cameraId);
+    await this.shutdown(managed);
+    managed.logger.info('camera removed');
+    return true;
+  }
+
+  list(): CameraStatus[] {
+    return [...this.cameras.values()].map((m) => this.statusOf(m));
+  }
+
+  get(cameraId: string): CameraStatus | undefined {
+    const managed = this.cameras.get(cameraId);
+    return managed ? this.statusOf(managed) : undefined;
+  }
+
+  /** Stops every camera (every ffmpeg child is gone when this resolves) and the detector. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = [...this.cameras.values()];
+    this.cameras.clear();
+    await Promise.all(all.map((m) => this.shutdown(m)));
+    const detector = this.detector ?? (await this.detectorReady?.catch(() => null)) ?? null;
+    await detector?.close();
+    this.detector = null;
+  }
+
+  private async shutdown(managed: ManagedCamera): Promise<void> {
+    if (managed.heartbeat) clearInterval(managed.heartbeat);
+    managed.heartbeat = null;
+    await managed.supervisor.stop();
+    await managed.pipeline.stop();
+    this.opts.statusSink(this.statusOf(managed));
+  }
+
+  private ensureDetector(): Promise<FaceDetector> {
+    this.detectorReady ??= (async () => {
+      const detector = this.opts.faceDetector ?? createFaceDetector(this.opts.detector, this.opts.logger);
+      await detector.load();
+      this.detector = detector;
+      return detector;
+    })().catch((err: unknown) => {
+      this.detectorReady = null;
+      throw err;
+    });
+    return this.detectorReady;
+  }
+
+  private ffmpegSource(camera: CameraConfig, logger: Logger): FrameSource {
+    const binary = this.opts.ffmpeg ?? locateFfmpeg();
+    const cap = this.opts.capture ?? {};
+    return new FfmpegFrameSource({
+      binary,
+      input: inputFromUrl(camera.url, { realtime: camera.realtime, loop: camera.loop }, redactUrl(camera.url)),
+      fps: camera.fps,
+      width: camera.width,
+      logger,
+      ...(camera.hwaccel ? { hwaccel: camera.hwaccel } : {}),
+      ...(cap.ioTimeoutMs !== undefined ? { ioTimeoutMs: cap.ioTimeoutMs } : {}),
+    });
+  }
+
+  private onStateChange(cameraId: string, state: CameraState): void {
+    const managed = this.cameras.get(cameraId);
+    if (!managed) return; // removed: shutdown() publishes the final status
+    const interval = this.opts.statusIntervalMs ?? 5000;
+    if (state === 'streaming' && interval > 0 && !managed.heartbeat) {
+      managed.heartbeat = setInterval(() => this.opts.statusSink(this.statusOf(managed)), interval);
+      managed.heartbeat.unref();
+    } else if (state !== 'streaming' && managed.heartbeat) {
+      clearInterval(managed.heartbeat);
+      managed.heartbeat = null;
+    }
+    if (state === 'stopped') {
+      // A file ended: its last frames are still in the pipeline. Publish the
+      // final counters once they are analysed.
+      void managed.pipeline.idle().then(() => {
+        if (this.cameras.get(cameraId) === managed) this.opts.statusSink(this.statusOf(managed));
+      });
+      return;
+    }
+    this.opts.statusSink(this.statusOf(managed));
+  }
+
+  private statusOf(m: ManagedCamera): CameraStatus {
+    const now = Date.now();
+    const status: CameraStatus = {
+      schemaVersion: CAMERA_STATUS_SCHEMA_VERSION,
+      cameraId: m.config.id,
+      name: m.config.name ?? m.config.id,
+      url: redactUrl(m.config.url),
+      state: m.supervisor.state,
+      lastError: m.supervisor.lastError,
+      fps: m.stats.fps(now),
+      framesIn: m.supervisor.framesIn,
+      framesAnalysed: m.stats.framesAnalysed,
+      framesDropped: m.stats.framesDropped,
+      facesDetected: m.stats.facesDetected,
+      tracks: m.stats.tracks,
+      reconnects: m.supervisor.reconnects,
+      updatedAt: now,
+    };
+    if (m.config.group !== undefined) status.group = m.config.group;
+    return status;
+  }
+}
+
+function isFileUrl(url: string): boolean {
+  try {
+    return inputFromUrl(url, { realtime: false, loop: false }, '').kind === 'file';
+  } catch {
+    return false; // unsupported scheme: the supervisor reports it when the run starts
+  }
+}

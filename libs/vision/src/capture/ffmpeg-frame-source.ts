@@ -1,0 +1,233 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { redactText } from '@crowdlens/config';
+import type { Logger } from '@crowdlens/common';
+import { frameByteLength, type Frame } from '../frame';
+import { buildFfmpegArgs, type FfmpegInput } from '../ffmpeg/ffmpeg-args';
+import type { FfmpegBinary } from '../ffmpeg/ffmpeg-locator';
+import { LineSplitter, OutputSizeDetector, parseFfmpegLogLine } from '../ffmpeg/ffmpeg-log';
+import { CaptureError, classifyFfmpegExit } from './capture-error';
+import type { FrameSource, FrameSourceHandlers } from './frame-source.port';
+import { RawFrameSplitter } from './raw-frame-splitter';
+
+export interface FfmpegFrameSourceOptions {
+  readonly binary: FfmpegBinary;
+  readonly input: FfmpegInput;
+  readonly fps: number;
+  readonly width: number;
+  readonly hwaccel?: string;
+  /** Network connect/read timeout passed to ffmpeg. */
+  readonly ioTimeoutMs?: number;
+  /** Grace period between SIGTERM and SIGKILL. */
+  readonly killTimeoutMs?: number;
+  /** Logger already bound to the camera (child logger with cameraId). */
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** Recent error lines kept for diagnosis when ffmpeg exits. */
+const ERROR_LINES_KEPT = 10;
+/** Warning/error lines logged per window; a corrupt stream can print one per frame. */
+const LOG_LINES_PER_WINDOW = 20;
+const LOG_WINDOW_MS = 10_000;
+
+/**
+ * One ffmpeg child decoding one camera into RGB frames on stdout.
+ *
+ * The child gets its own process group (`detached`) so that stopping it also
+ * stops anything it spawned, and so a Ctrl-C in the terminal reaches the
+ * parent, which shuts children down in order, rather than every ffmpeg at
+ * once. Every stderr line is redacted before it is logged or kept: ffmpeg
+ * prints the input URL, credentials included.
+ */
+export class FfmpegFrameSource implements FrameSource {
+  private child: ChildProcessByStdio<null, Readable, Readable> | null = null;
+  private handlers: FrameSourceHandlers | null = null;
+  private stopRequested = false;
+  private exited = false;
+  private failure: CaptureError | null = null;
+  private seq = 0;
+  private size: { width: number; height: number } | null = null;
+  private startedAt = 0;
+  private readonly errorLines: string[] = [];
+  private exitPromise: Promise<void> = Promise.resolve();
+  private logWindowStart = 0;
+  private logLinesInWindow = 0;
+  private suppressedLines = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: FfmpegFrameSourceOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Exposed for diagnostics and tests (the process group id is the pid). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(handlers: FrameSourceHandlers): void {
+    if (this.handlers) throw new Error('FfmpegFrameSource.start called twice; create a new source per run');
+    this.handlers = handlers;
+    const { opts } = this;
+    const args = buildFfmpegArgs({
+      input: opts.input,
+      output: { fps: opts.fps, width: opts.width },
+      ioTimeoutMs: opts.ioTimeoutMs ?? 10_000,
+      libavformatMajor: opts.binary.libavformatMajor,
+      ...(opts.hwaccel ? { hwaccel: opts.hwaccel } : {}),
+    });
+    this.startedAt = this.now();
+    opts.logger.debug({ args: args.map(redactText) }, 'starting ffmpeg');
+
+    const splitter = new RawFrameSplitter((data) => this.emitFrame(data));
+    const sizeDetector = new OutputSizeDetector();
+    const lines = new LineSplitter();
+
+    const child = spawn(opts.binary.path, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.exitPromise = new Promise<void>((resolve) => {
+      // 'close' (not 'exit'): it fires after stdout is drained, so no frame is lost.
+      child.once('close', (code, signal) => {
+        for (const line of lines.flush()) this.onStderrLine(line, sizeDetector);
+        this.finish(code, signal);
+        resolve();
+      });
+    });
+    child.once('error', (err) => {
+      // spawn failure (ENOENT, EACCES): 'close' still follows.
+      this.failure ??= new CaptureError('spawn', `cannot start ffmpeg (${opts.binary.path}): ${err.message}`, false);
+    });
+
+    child.stderr.on('data', (chunk: Buffer) => {
+      for (const line of lines.push(chunk)) {
+        const revealed = this.onStderrLine(line, sizeDetector);
+        if (revealed && !this.size) {
+          this.size = revealed;
+          try {
+            splitter.setFrameSize(frameByteLength(revealed.width, revealed.height));
+          } catch (err) {
+            this.abort(err);
+            return;
+          }
+          this.handlers?.onStart(revealed);
+        }
+      }
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (this.failure) return;
+      try {
+        splitter.push(chunk);
+      } catch (err) {
+        this.abort(err);
+      }
+    });
+  }
+
+  pause(): void {
+    this.child?.stdout.pause();
+  }
+
+  resume(): void {
+    this.child?.stdout.resume();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || this.exited) return this.exitPromise;
+    this.stopRequested = true;
+    this.signalGroup('SIGTERM');
+    const killTimer = setTimeout(() => {
+      this.opts.logger.warn({ pid: child.pid }, 'ffmpeg ignored SIGTERM; sending SIGKILL');
+      this.signalGroup('SIGKILL');
+    }, this.opts.killTimeoutMs ?? 3000);
+    // A paused stdout would keep the pipe full and ffmpeg blocked in write().
+    child.stdout.resume();
+    try {
+      await this.exitPromise;
+    } finally {
+      clearTimeout(killTimer);
+    }
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      // Negative pid: the whole process group created by `detached`.
+      process.kill(-pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') {
+        this.opts.logger.warn({ err, pid }, 'could not signal ffmpeg');
+      }
+    }
+  }
+
+  private abort(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.failure ??= new CaptureError('unknown', redactText(message), true);
+    this.signalGroup('SIGKILL');
+  }
+
+  private emitFrame(data: Buffer): void {
+    const size = this.size;
+    if (!size || !this.handlers || this.stopRequested) return;
+    const { input, fps } = this.opts;
+    // Live and real-time sources are stamped with the wall clock. A file decoded
+    // as fast as possible is stamped with its media time instead, so the tracker
+    // sees the true spacing between frames however fast they are processed.
+    const ts =
+      input.kind === 'file' && !input.realtime ? Math.round(this.startedAt + (this.seq * 1000) / fps) : this.now();
+    const frame: Frame = { data, width: size.width, height: size.height, ts, seq: this.seq++ };
+    this.handlers.onFrame(frame);
+  }
+
+  private onStderrLine(raw: string, sizeDetector: OutputSizeDetector): { width: number; height: number } | null {
+    const line = parseFfmpegLogLine(raw);
+    const text = redactText(line.text);
+    const revealed = sizeDetector.push(line.text.trim());
+    const isProblem = line.level === 'error' || line.level === 'fatal' || line.level === 'panic';
+    if (isProblem) {
+      this.errorLines.push(text);
+      if (this.errorLines.length > ERROR_LINES_KEPT) this.errorLines.shift();
+    }
+    if (line.level === 'warning' || isProblem) {
+      this.logRateLimited(isProblem ? 'error' : 'warn', text);
+    } else {
+      this.opts.logger.trace({ ffmpeg: text }, 'ffmpeg');
+    }
+    return revealed;
+  }
+
+  private logRateLimited(level: 'warn' | 'error', text: string): void {
+    const t = this.now();
+    if (t - this.logWindowStart >= LOG_WINDOW_MS) {
+      if (this.suppressedLines > 0) {
+        this.opts.logger.warn({ suppressed: this.suppressedLines }, 'ffmpeg stderr lines suppressed (rate limit)');
+      }
+      this.logWindowStart = t;
+      this.logLinesInWindow = 0;
+      this.suppressedLines = 0;
+    }
+    if (this.logLinesInWindow++ < LOG_LINES_PER_WINDOW) {
+      this.opts.logger[level]({ ffmpeg: text }, 'ffmpeg stderr');
+    } else {
+      this.suppressedLines++;
+    }
+  }
+
+  private finish(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exited) return;
+    this.exited = true;
+    const handlers = this.handlers;
+    if (!handlers) return;
+    if (this.stopRequested && !this.failure) {
+      handlers.onExit(null);
+      return;
+    }
+    const error =
+      this.failure ??
+      classifyFfmpegExit({ code, signal, errorLines: this.errorLines, framesReceived: this.seq }, this.opts.input);
+    this.opts.logger.debug({ code, signal, frames: this.seq, kind: error.kind }, 'ffmpeg exited');
+    handlers.onExit(error);
+  }
+}

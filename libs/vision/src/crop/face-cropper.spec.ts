@@ -1,0 +1,66 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import type { Frame } from '../frame';
+import { FaceCropper, laplacianVariance } from './face-cropper';
+
+function frameOf(width: number, height: number, pixel: (x: number, y: number) => number): Frame {
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = pixel(x, y);
+      data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+  }
+  return { data, width, height, ts: 0, seq: 0 };
+}
+
+const checker = (x: number, y: number): number => (((x >> 2) + (y >> 2)) % 2 ? 230 : 20);
+
+describe('FaceCropper', () => {
+  const cropper = new FaceCropper();
+
+  it('expands the box into a square and keeps it inside the frame', () => {
+    expect(cropper.region({ x: 100, y: 100, width: 80, height: 100 }, { width: 640, height: 360 })).toEqual({
+      left: 78,
+      top: 88,
+      width: 125,
+      height: 125,
+    });
+    // At the corner the square is shifted in, not squashed.
+    expect(cropper.region({ x: 0, y: 0, width: 80, height: 80 }, { width: 640, height: 360 })).toEqual({ left: 0, top: 0, width: 100, height: 100 });
+    expect(cropper.region({ x: 580, y: 300, width: 60, height: 60 }, { width: 640, height: 360 })).toMatchObject({ left: 565, top: 285 });
+    // Larger than the frame: limited to its short side.
+    expect(cropper.region({ x: 0, y: 0, width: 400, height: 350 }, { width: 640, height: 360 })).toMatchObject({ width: 360, top: 0 });
+  });
+
+  it('encodes a 224x224 JPEG', async () => {
+    const frame = frameOf(320, 180, checker);
+    const jpeg = await cropper.jpeg(frame, { x: 10, y: 10, width: 50, height: 60 });
+    expect(jpeg.subarray(0, 2).toString('hex')).toBe('ffd8');
+    const meta = await sharp(jpeg).metadata();
+    expect(meta).toMatchObject({ format: 'jpeg', width: 224, height: 224, channels: 3 });
+  });
+
+  it('scores sharp, large, confident faces above blurry, small or doubtful ones', async () => {
+    const sharpFrame = frameOf(320, 240, checker);
+    const flatFrame = frameOf(320, 240, (x) => 100 + (x % 3)); // almost no edges
+    const big = { x: 40, y: 40, width: 120, height: 120 };
+    const small = { x: 40, y: 40, width: 30, height: 30 };
+    const qSharp = await cropper.quality(sharpFrame, big, 0.9);
+    const qFlat = await cropper.quality(flatFrame, big, 0.9);
+    const qSmall = await cropper.quality(sharpFrame, small, 0.9);
+    const qDoubt = await cropper.quality(sharpFrame, big, 0.3);
+    for (const q of [qSharp, qFlat, qSmall, qDoubt]) {
+      expect(q).toBeGreaterThanOrEqual(0);
+      expect(q).toBeLessThanOrEqual(1);
+    }
+    expect(qSharp).toBeGreaterThan(qFlat + 0.2);
+    expect(qSharp).toBeGreaterThan(qSmall + 0.2);
+    expect(qSharp).toBeGreaterThan(qDoubt);
+  });
+
+  it('laplacian variance is zero on a flat image', () => {
+    expect(laplacianVariance(new Uint8Array(16 * 16).fill(7), 16, 16)).toBe(0);
+    expect(laplacianVariance(Uint8Array.from({ length: 256 }, (_, i) => (i % 2) * 255), 16, 16)).toBeGreaterThan(1000);
+  });
+});

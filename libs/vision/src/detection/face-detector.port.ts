@@ -1,0 +1,25 @@
+import type { Box } from '@crowdlens/contracts';
+import type { Frame } from '../frame';
+
+export interface FaceDetection {
+  /** Clamped to the frame, frame pixels. */
+  readonly box: Box;
+  /** Detector confidence, 0..1. */
+  readonly score: number;
+}
+
+/**
+ * A face detector backend. `detect` may borrow `frame.data` while it runs (a
+ * worker-thread detector transfers the buffer to the worker and back) and
+ * always restores it before the promise settles successfully; after a
+ * rejection the frame must be treated as consumed.
+ */
+export interface FaceDetector {
+  /** Detections it can run at once; callers keep this many frames in flight. */
+  readonly concurrency: number;
+  /** TF.js backend in use, for logs and metrics. */
+  readonly backend: string;
+  load(): Promise<void>;
+  detect(frame: Frame): Promise<FaceDetection[]>;
+  close(): Promise<void>;
+}

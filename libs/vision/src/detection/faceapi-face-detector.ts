@@ -1,0 +1,108 @@
+import type { DetectorConfig } from '@crowdlens/config';
+// The runtime module itself, not the @crowdlens/common barrel: this file is the
+// heart of every detector worker thread, and the barrel also loads NestJS
+// (about a second of start-up per worker for nothing).
+import { tfjsRuntime, type FaceApi, type TfjsRuntime } from '../../../common/src/tfjs-runtime';
+import type { Frame } from '../frame';
+import type { FaceDetection, FaceDetector } from './face-detector.port';
+
+/** The parts of tf that face-api's typings leave out but every backend has. */
+interface TfMemory {
+  memory(): { numTensors: number; numBytes: number };
+}
+
+/**
+ * Clamps a detector box to the frame (detectors happily return boxes that
+ * start at x = -12) and drops faces below the minimum size.
+ */
+export function clampDetection(
+  raw: { x: number; y: number; width: number; height: number },
+  score: number,
+  frame: { width: number; height: number },
+  minFaceSize: number,
+): FaceDetection | null {
+  const x0 = Math.max(0, raw.x);
+  const y0 = Math.max(0, raw.y);
+  const x1 = Math.min(frame.width, raw.x + raw.width);
+  const y1 = Math.min(frame.height, raw.y + raw.height);
+  const width = x1 - x0;
+  const height = y1 - y0;
+  // Size is judged on the detector's box: a face half out of frame is still a face of that size.
+  if (width <= 0 || height <= 0 || Math.min(raw.width, raw.height) < minFaceSize) return null;
+  return { box: { x: x0, y: y0, width, height }, score: Math.min(1, Math.max(0, score)) };
+}
+
+/**
+ * face-api's Tiny Face Detector or SSD MobileNet v1 on the calling thread.
+ * Used directly when `workers` is 0, and inside each detector worker.
+ */
+export class FaceapiFaceDetector implements FaceDetector {
+  readonly concurrency = 1;
+  private faceapi: FaceApi | null = null;
+  private runtimeBackend = 'unloaded';
+  private options: InstanceType<FaceApi['TinyFaceDetectorOptions']> | InstanceType<FaceApi['SsdMobilenetv1Options']> | null =
+    null;
+
+  constructor(
+    private readonly config: DetectorConfig,
+    private readonly runtime: () => Promise<TfjsRuntime> = tfjsRuntime,
+  ) {}
+
+  get backend(): string {
+    return this.runtimeBackend;
+  }
+
+  async load(): Promise<void> {
+    if (this.faceapi) return;
+    const rt = await this.runtime();
+    const { faceapi } = rt;
+    if (this.config.type === 'tiny') {
+      if (!faceapi.nets.tinyFaceDetector.isLoaded) await faceapi.nets.tinyFaceDetector.loadFromDisk(rt.modelDir);
+      this.options = new faceapi.TinyFaceDetectorOptions({
+        inputSize: this.config.inputSize,
+        scoreThreshold: this.config.minScore,
+      });
+    } else {
+      if (!faceapi.nets.ssdMobilenetv1.isLoaded) await faceapi.nets.ssdMobilenetv1.loadFromDisk(rt.modelDir);
+      // SSD resizes to its fixed 512x512 input; inputSize does not apply.
+      this.options = new faceapi.SsdMobilenetv1Options({ minConfidence: this.config.minScore, maxResults: 100 });
+    }
+    this.runtimeBackend = rt.backend;
+    this.faceapi = faceapi;
+  }
+
+  async detect(frame: Frame): Promise<FaceDetection[]> {
+    const { faceapi, options } = this;
+    if (!faceapi || !options) throw new Error('FaceapiFaceDetector.detect called before load()');
+    const expected = frame.width * frame.height * 3;
+    if (frame.data.length !== expected) {
+      throw new RangeError(`frame buffer has ${frame.data.length} bytes, expected ${expected} for ${frame.width}x${frame.height} RGB`);
+    }
+    const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
+    // The one tensor created here is disposed in `finally`; face-api disposes its own intermediates.
+    const input = faceapi.tf.tensor3d(pixels, [frame.height, frame.width, 3], 'int32');
+    try {
+      const found = await faceapi.detectAllFaces(input, options);
+      const out: FaceDetection[] = [];
+      for (const d of found) {
+        const det = clampDetection(d.box, d.score, frame, this.config.minFaceSize);
+        if (det) out.push(det);
+      }
+      return out;
+    } finally {
+      input.dispose();
+    }
+  }
+
+  /** Live TF.js tensors in this thread; a steady run must keep it flat. */
+  tensorCount(): number {
+    if (!this.faceapi) return 0;
+    return (this.faceapi.tf as unknown as TfMemory).memory().numTensors;
+  }
+
+  async close(): Promise<void> {
+    // Models stay cached in the thread's runtime (shared with the classifier); nothing per instance to free.
+    this.faceapi = null;
+    this.options = null;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * One decoded video frame: tightly packed RGB24, row-major, `width * height * 3`
+ * bytes. `data` is deliberately mutable: a detector running in a worker thread
+ * borrows the underlying ArrayBuffer (transfer, no copy) and hands it back by
+ * reassigning `data` before its `detect()` resolves.
+ */
+export interface Frame {
+  data: Buffer;
+  readonly width: number;
+  readonly height: number;
+  /** Capture time, epoch ms. */
+  readonly ts: number;
+  /** 0-based index within one ffmpeg run; orders frames when detections finish out of order. */
+  readonly seq: number;
+}
+
+export function frameByteLength(width: number, height: number): number {
+  return width * height * 3;
+}

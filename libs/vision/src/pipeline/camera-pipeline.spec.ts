@@ -1,0 +1,146 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { FaceCropSchema, type FaceCrop } from '@crowdlens/contracts';
+import { FaceCropper } from '../crop/face-cropper';
+import type { FaceDetection, FaceDetector } from '../detection/face-detector.port';
+import type { Frame } from '../frame';
+import { CameraPipeline, type OverflowPolicy } from './camera-pipeline';
+import { CameraStats } from './camera-stats';
+
+/** Detector whose answers the test releases by hand, possibly out of order. */
+class ManualDetector implements FaceDetector {
+  readonly backend = 'manual';
+  readonly calls: { frame: Frame; resolve: (f: FaceDetection[]) => void; reject: (e: Error) => void }[] = [];
+  constructor(readonly concurrency = 1) {}
+  async load(): Promise<void> {}
+  async close(): Promise<void> {}
+  detect(frame: Frame): Promise<FaceDetection[]> {
+    return new Promise((resolve, reject) => this.calls.push({ frame, resolve, reject }));
+  }
+}
+
+function frame(seq: number): Frame {
+  const w = 160;
+  const h = 120;
+  const data = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seq) % 256;
+  return { data, width: w, height: h, ts: 1_000_000 + seq * 200, seq };
+}
+
+const faceAt = (x: number): FaceDetection => ({ box: { x, y: 20, width: 60, height: 60 }, score: 0.9 });
+const flush = () => new Promise((r) => setTimeout(r, 20));
+
+function setup(overflow: OverflowPolicy = 'drop-oldest', concurrency = 1, cropsPerTrack = 2) {
+  const detector = new ManualDetector(concurrency);
+  const stats = new CameraStats();
+  const crops: FaceCrop[] = [];
+  const pauses: boolean[] = [];
+  const pipeline = new CameraPipeline({
+    cameraId: 'cam-1',
+    detector,
+    cropper: new FaceCropper(),
+    tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack },
+    cropSink: async (c) => {
+      crops.push(c);
+    },
+    stats,
+    logger: pino({ level: 'silent' }),
+    overflow,
+    onBackpressure: (p) => pauses.push(p),
+  });
+  return { detector, stats, crops, pauses, pipeline };
+}
+
+describe('CameraPipeline', () => {
+  it('drops the oldest queued frame when detection is behind, and counts it', async () => {
+    const { detector, stats, pipeline } = setup();
+    for (let i = 0; i < 5; i++) pipeline.push(frame(i));
+    // Frame 0 in detection, 3 and 4 waiting; 1 and 2 were dropped.
+    expect(detector.calls).toHaveLength(1);
+    expect(stats.framesDropped).toBe(2);
+    detector.calls[0]?.resolve([]);
+    await flush();
+    detector.calls[1]?.resolve([]);
+    await flush();
+    expect(detector.calls.map((c) => c.frame.seq)).toEqual([0, 3, 4]);
+    detector.calls[2]?.resolve([]);
+    await pipeline.stop();
+    expect(stats.framesAnalysed).toBe(3);
+  });
+
+  it('emits schema-valid 224x224 crops, first one at once, at most cropsPerTrack per track', async () => {
+    const { detector, crops, stats, pipeline } = setup('drop-oldest', 1, 2);
+    for (let i = 0; i < 6; i++) {
+      pipeline.push(frame(i));
+      detector.calls[i]?.resolve([faceAt(20 + i * 2)]);
+      await flush();
+    }
+    await pipeline.stop();
+    expect(stats.facesDetected).toBe(6);
+    expect(stats.tracks).toBe(1);
+    expect(crops.length).toBeGreaterThanOrEqual(1);
+    expect(crops.length).toBeLessThanOrEqual(2);
+    expect(crops[0]?.frameTs).toBe(frame(0).ts);
+    for (const c of crops) {
+      expect(() => FaceCropSchema.parse(c)).not.toThrow();
+      expect(c.trackId).toMatch(/^cam-1-[0-9a-f]{8}-1$/);
+      expect(Buffer.from(c.jpeg).subarray(0, 2).toString('hex')).toBe('ffd8');
+    }
+    expect(new Set(crops.map((c) => c.cropId)).size).toBe(crops.length);
+  });
+
+  it('tracks in frame order even when parallel detections finish out of order', async () => {
+    const { detector, crops, pipeline } = setup('drop-oldest', 2, 1);
+    pipeline.push(frame(0));
+    pipeline.push(frame(1));
+    expect(detector.calls).toHaveLength(2);
+    // Frame 1 finishes first, with a new face far away; frame 0 has the first face.
+    detector.calls[1]?.resolve([faceAt(20), { box: { x: 100, y: 50, width: 50, height: 50 }, score: 0.8 }]);
+    await flush();
+    expect(crops).toHaveLength(0);
+    detector.calls[0]?.resolve([faceAt(20)]);
+    await pipeline.stop();
+    expect(crops.map((c) => c.frameTs)).toEqual([frame(0).ts, frame(1).ts]);
+    expect(crops[0]?.trackId).not.toBe(crops[1]?.trackId);
+  });
+
+  it('pauses the source instead of dropping under backpressure', async () => {
+    const { detector, stats, pauses, pipeline } = setup('backpressure');
+    for (let i = 0; i < 4; i++) pipeline.push(frame(i));
+    expect(stats.framesDropped).toBe(0);
+    expect(pauses).toEqual([true]);
+    for (let i = 0; i < 4; i++) {
+      detector.calls[i]?.resolve([]);
+      await flush();
+    }
+    expect(pauses).toEqual([true, false]);
+    expect(stats.framesAnalysed).toBe(4);
+    await pipeline.stop();
+  });
+
+  it('skips a frame whose detection failed and carries on', async () => {
+    const { detector, stats, pipeline } = setup();
+    pipeline.push(frame(0));
+    detector.calls[0]?.reject(new Error('worker died'));
+    await flush();
+    pipeline.push(frame(1));
+    detector.calls[1]?.resolve([faceAt(10)]);
+    await pipeline.stop();
+    expect(stats.detectErrors).toBe(1);
+    expect(stats.framesDropped).toBe(1);
+    expect(stats.framesAnalysed).toBe(1);
+  });
+
+  it('starts fresh track ids on a new run', async () => {
+    const { detector, crops, pipeline } = setup('drop-oldest', 1, 1);
+    pipeline.push(frame(0));
+    detector.calls[0]?.resolve([faceAt(20)]);
+    await flush();
+    pipeline.startRun();
+    pipeline.push(frame(1));
+    detector.calls[1]?.resolve([faceAt(20)]);
+    await pipeline.stop();
+    expect(crops).toHaveLength(2);
+    expect(crops[0]?.trackId.split('-').slice(0, 3)).not.toEqual(crops[1]?.trackId.split('-').slice(0, 3));
+  });
+});

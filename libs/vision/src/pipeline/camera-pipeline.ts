@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import type { TrackerConfig } from '@crowdlens/config';
+import { FACE_CROP_SCHEMA_VERSION, type FaceCrop } from '@crowdlens/contracts';
+import type { Logger } from '@crowdlens/common';
+import { BestCropSelector } from '../crop/best-crop-selector';
+import type { FaceCropper } from '../crop/face-cropper';
+import type { FaceDetection, FaceDetector } from '../detection/face-detector.port';
+import type { Frame } from '../frame';
+import { IouTracker } from '../tracking/iou-tracker';
+import type { CameraStats } from './camera-stats';
+import { DropOldestQueue } from './frame-queue';
+
+export type CropSink = (crop: FaceCrop) => Promise<void>;
+
+/**
+ * `drop-oldest`: live cameras (and real-time files) never wait for detection.
+ * `backpressure`: a file decoded faster than real time is a batch job; the
+ * source is paused instead, so every sampled frame gets analysed.
+ */
+export type OverflowPolicy = 'drop-oldest' | 'backpressure';
+
+export interface CameraPipelineOptions {
+  readonly cameraId: string;
+  readonly detector: FaceDetector;
+  readonly cropper: FaceCropper;
+  readonly tracker: TrackerConfig;
+  readonly cropSink: CropSink;
+  readonly stats: CameraStats;
+  /** Logger bound to the camera. */
+  readonly logger: Logger;
+  readonly overflow: OverflowPolicy;
+  /** Called with true to pause the source and false to resume it (backpressure policy only). */
+  readonly onBackpressure?: (paused: boolean) => void;
+  readonly queueCapacity?: number;
+  readonly now?: () => number;
+}
+
+/** State that lives for one capture run: a reconnect starts fresh ids. */
+interface RunContext {
+  readonly tracker: IouTracker;
+  readonly selector: BestCropSelector;
+}
+
+interface QueuedFrame {
+  readonly frame: Frame;
+  readonly run: RunContext;
+}
+
+/**
+ * detect -> track -> crop -> sink for one camera. Up to `detector.concurrency`
+ * frames are detected at once (worker pool); their results are tracked and
+ * cropped strictly in frame order, because the tracker needs ordered time.
+ */
+export class CameraPipeline {
+  private readonly queue: DropOldestQueue<QueuedFrame>;
+  private run: RunContext;
+  private inFlight = 0;
+  /** Ordered post-detection work; each link waits for the previous frame's. */
+  private chain: Promise<void> = Promise.resolve();
+  private paused = false;
+  private stopped = false;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: CameraPipelineOptions) {
+    this.queue = new DropOldestQueue(opts.queueCapacity ?? 2);
+    this.now = opts.now ?? Date.now;
+    this.run = this.newRun();
+  }
+
+  /** A new capture run: tracks of the previous one cannot continue across a reconnect. */
+  startRun(): void {
+    this.run = this.newRun();
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  push(frame: Frame): void {
+    if (this.stopped) return;
+    if (this.opts.overflow === 'backpressure') {
+      // The source is paused once the queue is full; the few frames already read still fit.
+      this.queue.append({ frame, run: this.run });
+    } else if (this.queue.push({ frame, run: this.run })) {
+      this.opts.stats.framesDropped++;
+    }
+    this.pump();
+  }
+
+  /** Resolves once every frame pushed so far has been analysed (or dropped). */
+  async idle(): Promise<void> {
+    while (this.queue.size > 0 || this.inFlight > 0) await this.chain;
+  }
+
+  /** Stops accepting frames and waits for the ones in flight (their crops still go out). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.opts.stats.framesDropped += this.queue.clear().length;
+    await this.chain;
+  }
+
+  private newRun(): RunContext {
+    const runId = randomUUID().slice(0, 8);
+    return {
+      tracker: new IouTracker(this.opts.tracker, `${this.opts.cameraId}-${runId}`),
+      selector: new BestCropSelector(this.opts.tracker.cropsPerTrack),
+    };
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.opts.detector.concurrency) {
+      const item = this.queue.shift();
+      if (!item) break;
+      this.inFlight++;
+      const detection = this.opts.detector.detect(item.frame).then(
+        (faces) => ({ ok: true as const, faces }),
+        (err: unknown) => ({ ok: false as const, err }),
+      );
+      this.chain = this.chain
+        .then(async () => {
+          const result = await detection;
+          if (result.ok) await this.process(item, result.faces);
+          else this.onDetectError(result.err);
+        })
+        .catch((err: unknown) => this.opts.logger.error({ err }, 'camera pipeline stage failed'))
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+    this.updateBackpressure();
+  }
+
+  private updateBackpressure(): void {
+    if (this.opts.overflow !== 'backpressure') return;
+    // Pause while every detector slot is busy and the queue is full; resume once there is room.
+    const shouldPause = this.queue.full && !this.stopped;
+    if (shouldPause !== this.paused) {
+      this.paused = shouldPause;
+      this.opts.onBackpressure?.(shouldPause);
+    }
+  }
+
+  private onDetectError(err: unknown): void {
+    this.opts.stats.detectErrors++;
+    this.opts.stats.framesDropped++;
+    this.opts.logger.warn({ err }, 'face detection failed; frame skipped');
+  }
+
+  private async process({ frame, run }: QueuedFrame, faces: FaceDetection[]): Promise<void> {
+    const { stats } = this.opts;
+    stats.markAnalysed(this.now());
+    stats.facesDetected += faces.length;
+    const update = run.tracker.update(faces, frame.ts);
+    for (const id of update.ended) run.selector.end(id);
+    stats.tracks += update.faces.filter((f) => f.isNew).length;
+    for (const face of update.faces) {
+      if (!run.selector.wants(face.trackId)) continue;
+      try {
+        const quality = await this.opts.cropper.quality(frame, face.box, face.score);
+        if (!run.selector.offer(face.trackId, quality)) continue;
+        const jpeg = await this.opts.cropper.jpeg(frame, face.box);
+        const crop: FaceCrop = {
+          schemaVersion: FACE_CROP_SCHEMA_VERSION,
+          cropId: randomUUID(),
+          cameraId: this.opts.cameraId,
+          trackId: face.trackId,
+          frameTs: frame.ts,
+          box: face.box,
+          detectionScore: face.score,
+          quality,
+          width: 224,
+          height: 224,
+          // sharp's Buffers sit on plain ArrayBuffers (never shared memory).
+          jpeg: new Uint8Array(jpeg.buffer as ArrayBuffer, jpeg.byteOffset, jpeg.byteLength),
+        };
+        await this.opts.cropSink(crop);
+        stats.cropsEmitted++;
+      } catch (err) {
+        stats.cropErrors++;
+        this.opts.logger.warn({ err, trackId: face.trackId }, 'face crop not delivered');
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DetectorConfigSchema } from '@crowdlens/config';
+import {
+  DetectorWorkerPool,
+  FaceapiFaceDetector,
+  FfmpegFrameSource,
+  locateFfmpeg,
+  resolveDetectorWorkerScript,
+  type FaceDetection,
+  type Frame,
+} from '@crowdlens/vision';
+
+const SAMPLE = resolve(__dirname, '../../assets/sample.mp4');
+const logger = pino({ level: 'silent' });
+
+/** Frames at 1 fps from the sample video, 640 px wide. */
+async function sampleFrames(): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  const source = new FfmpegFrameSource({
+    binary: locateFfmpeg(),
+    input: { kind: 'file', path: SAMPLE, realtime: false, loop: false },
+    fps: 1,
+    width: 640,
+    logger,
+  });
+  await new Promise<void>((res) => source.start({ onStart: () => undefined, onFrame: (f) => frames.push(f), onExit: () => res() }));
+  return frames;
+}
+
+const copyOf = (f: Frame): Frame => ({ ...f, data: Buffer.from(f.data) });
+
+describe('face detection on the sample video (real TF.js)', () => {
+  const config = DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, minScore: 0.5, minFaceSize: 32, workers: 0 });
+  const detector = new FaceapiFaceDetector(config);
+  let frames: Frame[] = [];
+
+  beforeAll(async () => {
+    [frames] = await Promise.all([sampleFrames(), detector.load()]);
+  });
+  afterAll(() => detector.close());
+
+  it('finds faces in most sampled frames, with clamped boxes', async () => {
+    let withFaces = 0;
+    let total = 0;
+    for (const f of frames) {
+      const faces = await detector.detect(f);
+      if (faces.length > 0) withFaces++;
+      total += faces.length;
+      for (const d of faces) {
+        expect(d.box.x).toBeGreaterThanOrEqual(0);
+        expect(d.box.y).toBeGreaterThanOrEqual(0);
+        expect(d.box.x + d.box.width).toBeLessThanOrEqual(f.width);
+        expect(d.box.y + d.box.height).toBeLessThanOrEqual(f.height);
+        expect(d.score).toBeGreaterThanOrEqual(0.5);
+      }
+    }
+    expect(frames.length).toBeGreaterThanOrEqual(43);
+    expect(withFaces / frames.length).toBeGreaterThan(0.8);
+    expect(total).toBeGreaterThan(100);
+  });
+
+  it('disposes every tensor it creates per frame', async () => {
+    const f = frames[5] as Frame;
+    await detector.detect(f); // warm-up may allocate lasting state
+    const before = detector.tensorCount();
+    for (let i = 0; i < 15; i++) await detector.detect(frames[i % frames.length] as Frame);
+    expect(detector.tensorCount()).toBe(before);
+  });
+
+  it('drops faces smaller than minFaceSize', async () => {
+    const big = new FaceapiFaceDetector({ ...config, minFaceSize: 130 });
+    await big.load();
+    const f = frames[5] as Frame; // facematch grid: faces about 100-120 px
+    const all = await detector.detect(f);
+    const large = await big.detect(f);
+    expect(all.length).toBeGreaterThan(large.length);
+    for (const d of large) expect(Math.min(d.box.width, d.box.height)).toBeGreaterThan(100);
+  });
+
+  it('rejects a buffer of the wrong size instead of reading garbage', async () => {
+    await expect(detector.detect({ data: Buffer.alloc(10), width: 640, height: 360, ts: 0, seq: 0 })).rejects.toThrow(/expected/);
+  });
+
+  describe('in worker threads', () => {
+    const pool = new DetectorWorkerPool({ ...config, workers: 2 }, { logger });
+    beforeAll(() => pool.load(), 120_000);
+    afterAll(() => pool.close());
+
+    it('resolves the compiled worker script when running from TypeScript', () => {
+      const script = resolveDetectorWorkerScript(resolve(__dirname, '../../libs/vision/src/detection/detector-worker-pool.ts'));
+      expect(script).toBe(resolve(__dirname, '../../dist/libs/vision/src/detection/detector-worker.js'));
+      expect(resolveDetectorWorkerScript('/opt/app/dist/libs/vision/src/detection/detector-worker-pool.js')).toBe(
+        '/opt/app/dist/libs/vision/src/detection/detector-worker.js',
+      );
+    });
+
+    it('finds the same faces as the main thread and hands the frame buffer back', async () => {
+      const picks = [1, 5, 12, 20, 30].map((i) => frames[i] as Frame);
+      const expected: FaceDetection[][] = [];
+      for (const f of picks) expected.push(await detector.detect(f));
+      const copies = picks.map(copyOf);
+      const got = await Promise.all(copies.map((f) => pool.detect(f)));
+      expect(got).toEqual(expected);
+      copies.forEach((c, i) => {
+        expect(c.data.length).toBe(640 * 360 * 3);
+        expect(c.data.equals((picks[i] as Frame).data)).toBe(true);
+      });
+      expect(pool.backend).toBe('tfjs-wasm');
+      expect(pool.concurrency).toBe(2);
+    });
+
+    it('transfers the frame instead of copying it', async () => {
+      const f = copyOf(frames[3] as Frame);
+      const original = f.data.buffer;
+      const pending = pool.detect(f);
+      // Transferred away: the sender's ArrayBuffer is detached while the worker holds it.
+      expect(original.byteLength).toBe(0);
+      await pending;
+      expect(f.data.length).toBe(640 * 360 * 3);
+    });
+  });
+});

@@ -1,0 +1,155 @@
+"""Export a ResNet50 gender checkpoint to ONNX, check it, and write its manifest.
+
+    python -m crowdlens_tools.export --checkpoint models/resnet50.pth --out models/resnet50.onnx
+    python -m crowdlens_tools.export --random-init --out .cache/models/resnet50-random.onnx   # benchmarks/tests
+
+The checkpoint may be one written by train.py, a plain state_dict of a
+torchvision resnet50 whose fc has 2 outputs [female, male], or (with
+--trust-pickle) a whole pickled model. The graph has one input `input`
+float32 [N,3,224,224] (N dynamic) and one output `logits` [N,2], opset 17.
+ONNX Runtime must reproduce PyTorch's logits on random inputs within
+--tolerance (max abs diff, default 1e-3) or nothing is written. The manifest
+goes to `<out>.manifest.json`; the service refuses a model without one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .common import INPUT_SIZE, LABELS, build_resnet50, fail, load_classifier, log, preprocessing_record, sha256_file, write_json
+
+MANIFEST_SCHEMA_VERSION = 1
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="crowdlens_tools.export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help=".pth: train.py checkpoint, state_dict, or whole model (with --trust-pickle)")
+    src.add_argument("--random-init", action="store_true", help="untrained ResNet50 (benchmarks and tests only: its outputs mean nothing)")
+    p.add_argument("--trust-pickle", action="store_true", help="allow loading a whole pickled model (runs code from the file)")
+    p.add_argument("--out", required=True, help="output .onnx path; the manifest goes next to it")
+    p.add_argument("--name", default="crowdlens-resnet50-gender")
+    p.add_argument("--version", help="model version published with predictions; default: the date and sha256 prefix")
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--tolerance", type=float, default=1e-3, help="max abs logit difference ONNX Runtime vs PyTorch")
+    p.add_argument("--seed", type=int, default=0, help="seed for --random-init weights and the check inputs")
+    p.add_argument(
+        "--input-size",
+        type=int,
+        default=INPUT_SIZE,
+        help=argparse.SUPPRESS,  # tests only: a graph the service must refuse (the contract is 224)
+    )
+    return p.parse_args(argv)
+
+
+def export_onnx(model, out: str, opset: int, size: int) -> None:
+    """TorchScript-based exporter: it emits the requested opset 17 exactly (the dynamo
+    exporter starts at opset 18 and cannot down-convert ResNet50's ReduceMean)."""
+    import torch
+
+    dummy = torch.randn(1, 3, size, size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "legacy TorchScript-based ONNX export"
+        torch.onnx.export(
+            model,
+            (dummy,),
+            out,
+            input_names=["input"],
+            output_names=["logits"],
+            opset_version=opset,
+            dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def check_against_torch(model, out: str, size: int, tolerance: float, seed: int) -> float:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    import torch
+
+    onnx.checker.check_model(onnx.load(out))
+    session = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
+    gen = torch.Generator().manual_seed(seed)
+    worst = 0.0
+    for n in (1, 3):
+        x = torch.randn(n, 3, size, size, generator=gen)
+        with torch.no_grad():
+            expected = model(x).numpy()
+        got = session.run(["logits"], {"input": x.numpy()})[0]
+        if got.shape != (n, len(LABELS)):
+            fail(f"ONNX Runtime returned shape {got.shape} for batch {n}, expected ({n}, {len(LABELS)})")
+        worst = max(worst, float(np.max(np.abs(got - expected))))
+    return worst
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import onnxruntime
+    import torch
+    import torchvision
+
+    meta: dict[str, Any] = {}
+    if args.random_init:
+        torch.manual_seed(args.seed)
+        model = build_resnet50(None).eval()
+        initial = "random-init"
+    else:
+        model, meta = load_classifier(args.checkpoint, trust_pickle=args.trust_pickle)
+        recipe = meta.get("recipe") or {}
+        initial = "trained" + (f" from {recipe['imagenet_weights']}" if recipe.get("imagenet_weights") else " from random init" if recipe else "")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = str(out) + ".tmp"
+    export_onnx(model, tmp, args.opset, args.input_size)
+    diff = check_against_torch(model, tmp, args.input_size, args.tolerance, args.seed)
+    print(f"max abs diff ONNX Runtime vs PyTorch: {diff:.3e} (tolerance {args.tolerance:.0e})")
+    if not diff <= args.tolerance:
+        os.remove(tmp)
+        fail(f"ONNX Runtime disagrees with PyTorch by {diff:.3e} > {args.tolerance:.0e}: not writing {out}")
+    os.replace(tmp, out)
+
+    digest = sha256_file(out)
+    created = datetime.now(timezone.utc).replace(microsecond=0)
+    recipe = meta.get("recipe") or {}
+    manifest = {
+        "schemaVersion": MANIFEST_SCHEMA_VERSION,
+        "name": args.name,
+        "version": args.version or f"{created:%Y%m%d}-{digest[:12]}",
+        "architecture": "torchvision resnet50, fc 2048->2",
+        "format": "onnx",
+        "opset": args.opset,
+        "input": {"name": "input", "shape": ["N", 3, args.input_size, args.input_size], "layout": "NCHW", "dtype": "float32", "colorSpace": "RGB"},
+        "preprocessing": preprocessing_record(args.input_size),
+        "labels": list(LABELS),
+        "output": {"name": "logits", "shape": ["N", len(LABELS)], "kind": "logits"},
+        "sha256": digest,
+        "source": {
+            "tool": "crowdlens_tools.export",
+            "framework": f"torch {torch.__version__}, torchvision {torchvision.__version__}, onnxruntime {onnxruntime.__version__}",
+            "checkpoint": os.path.abspath(args.checkpoint) if args.checkpoint else None,
+            "initialWeights": initial,
+            "dataset": recipe.get("data"),
+            "recipe": recipe or None,
+            "epochs": meta.get("epoch"),
+            "evaluation": meta.get("report"),
+            "maxAbsDiffVsTorch": diff,
+        },
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    manifest_path = f"{out}.manifest.json"
+    write_json(manifest_path, manifest)
+    log(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, sha256 {digest[:12]}...) and {manifest_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
