@@ -27,6 +27,9 @@ import {
 } from '@crowdlens/contracts';
 import { InMemoryBus, KafkaBus, type MessageBus } from '@crowdlens/bus';
 
+/** A benchmark's output is its product: plain lines on stdout. */
+const report = (line: string): void => void process.stdout.write(`${line}\n`);
+
 interface Args {
   port: number;
   crops: number;
@@ -40,7 +43,9 @@ function parseArgs(argv: readonly string[]): Args {
     const name = argv[i]?.replace(/^--/, '') as keyof Args | undefined;
     const value = Number(argv[i + 1]);
     if (!name || !(name in args) || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`usage: bus-throughput [--port N] [--crops N] [--predictions N] [--partitions N] (bad: ${argv[i]})`);
+      throw new Error(
+        `usage: bus-throughput [--port N] [--crops N] [--predictions N] [--partitions N] (bad: ${argv[i]})`,
+      );
     }
     args[name] = value;
   }
@@ -169,12 +174,18 @@ async function main(): Promise<void> {
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => `| ${r.map((v, c) => v.padEnd(widths[c]!)).join(' | ')} |`;
-  console.log(`\nbus throughput, end to end (publish -> consume), Kafka ${args.partitions} partitions, broker 127.0.0.1:${args.port}`);
-  console.log(line(rows[0]!));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows.slice(1)) console.log(line(r));
+  report(
+    `\nbus throughput, end to end (publish -> consume), Kafka ${args.partitions} partitions, broker 127.0.0.1:${args.port}`,
+  );
+  report(line(rows[0]!));
+  report(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows.slice(1)) report(line(r));
 
-  const admin = new Kafka({ clientId: 'bench-cleanup', brokers: [`127.0.0.1:${args.port}`], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'bench-cleanup',
+    brokers: [`127.0.0.1:${args.port}`],
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   await admin.deleteTopics({ topics: [topics.crops.name, topics.predictions.name] });
   await admin.disconnect();
@@ -192,6 +203,6 @@ function repoRoot(): string {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

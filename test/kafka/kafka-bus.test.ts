@@ -70,6 +70,9 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 60_000): P
   }
 }
 
+/** Fault-test figures go to the run's output, where the report reads them. */
+const report = (line: string): void => void process.stdout.write(`${line}\n`);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('KafkaBus on a real broker', () => {
@@ -92,7 +95,7 @@ describe('KafkaBus on a real broker', () => {
 
   beforeAll(async () => {
     kafka = await ensureKafka();
-    if (kafka.startMs > 0) console.info(`kafka broker started in ${kafka.startMs} ms`);
+    if (kafka.startMs > 0) report(`kafka broker started in ${kafka.startMs} ms`);
     janitor = new TopicJanitor(kafka.brokers);
   });
 
@@ -160,7 +163,7 @@ describe('KafkaBus on a real broker', () => {
     }
 
     // On the wire: headers, and the JPEG verbatim (not base64) inside a frame barely larger than it.
-    const consumer = rawKafka(kafka.brokers).consumer({ groupId: uniqueName('raw') });
+    const consumer = rawKafka(kafka.brokers).consumer({ groupId: uniqueName('raw'), maxWaitTimeInMs: 200 });
     await consumer.connect();
     await consumer.subscribe({ topic: topic.name, fromBeginning: true });
     const raw: Array<{ value: Buffer; headers: Record<string, string> }> = [];
@@ -227,7 +230,9 @@ describe('KafkaBus on a real broker', () => {
 
     expect(good).toEqual(['after-poison']);
     expect(letters).toHaveLength(5);
-    const fromTopic = letters.filter((d) => d.sourceTopic === topic.name).sort((a, b) => Number(a.offset) - Number(b.offset));
+    const fromTopic = letters
+      .filter((d) => d.sourceTopic === topic.name)
+      .sort((a, b) => Number(a.offset) - Number(b.offset));
     expect(fromTopic.map((d) => d.reason)).toEqual([
       expect.stringMatching(new RegExp(`^${group}: invalid JSON`)),
       expect.stringMatching(/schema version 2, expected 1/),
@@ -270,7 +275,9 @@ describe('KafkaBus on a real broker', () => {
     const publishRange = async (from: number, to: number) => {
       for (let i = from; i < to; i += 25) {
         await Promise.all(
-          ids.slice(i, Math.min(to, i + 25)).map((id, k) => producer.publish(topic, prediction(id, cameras[(i + k) % 12]!, i + k))),
+          ids
+            .slice(i, Math.min(to, i + 25))
+            .map((id, k) => producer.publish(topic, prediction(id, cameras[(i + k) % 12]!, i + k))),
         );
         await sleep(10);
       }
@@ -288,7 +295,7 @@ describe('KafkaBus on a real broker', () => {
 
     await waitFor(`all ${total} ids`, () => union().size === total, 90_000);
     const received = [...Object.values(seen)].reduce((s, m) => s + [...m.values()].reduce((x, y) => x + y, 0), 0);
-    console.info(
+    report(
       `group test: sent ${total}, received ${received} (a ${seen.a.size}, b ${seen.b.size}, c ${seen.c.size} unique), ` +
         `distinct ${union().size}, redelivered ${received - union().size}`,
     );
@@ -312,7 +319,14 @@ describe('KafkaBus on a real broker', () => {
       ['--config', 'vitest.config.ts', 'test/kafka/fixtures/crashing-consumer.ts'],
       {
         cwd: REPO_ROOT,
-        env: { ...process.env, BROKERS: kafka.brokers.join(','), TOPIC: topic.name, GROUP: group, PARTITIONS: '2', CRASH_ON: 'p-150' },
+        env: {
+          ...process.env,
+          BROKERS: kafka.brokers.join(','),
+          TOPIC: topic.name,
+          GROUP: group,
+          PARTITIONS: '2',
+          CRASH_ON: 'p-150',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -335,7 +349,9 @@ describe('KafkaBus on a real broker', () => {
       const phase1 = ids.slice(0, 100);
       await Promise.all(phase1.map((id, i) => producer.publish(topic, prediction(id, `cam-${i % 4}`, i))));
       await waitFor('the child to handle phase 1', () => phase1.every((id) => handledByChild.has(id)), 60_000);
-      await Promise.all(ids.slice(100).map((id, i) => producer.publish(topic, prediction(id, `cam-${i % 4}`, 100 + i))));
+      await Promise.all(
+        ids.slice(100).map((id, i) => producer.publish(topic, prediction(id, `cam-${i % 4}`, 100 + i))),
+      );
       expect(await exited).toBe('SIGKILL');
       expect(crashedOn).toBe('p-150');
 
@@ -349,7 +365,7 @@ describe('KafkaBus on a real broker', () => {
       await sleep(500);
 
       const redelivered = [...afterCrash.keys()].filter((id) => handledByChild.has(id));
-      console.info(
+      report(
         `crash test: sent 200, child handled ${handledByChild.size} then SIGKILL on p-150, ` +
           `survivor received ${afterCrash.size} (redelivered ${redelivered.length} already-handled), lost ${
             ids.filter((id) => !handledByChild.has(id) && !afterCrash.has(id)).length
@@ -362,7 +378,7 @@ describe('KafkaBus on a real broker', () => {
       expect(phase1.filter((id) => afterCrash.has(id))).toEqual([]);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      if (stderr.trim()) console.info(`crash child stderr: ${stderr.slice(-2_000)}`);
+      if (stderr.trim()) report(`crash child stderr: ${stderr.slice(-2_000)}`);
     }
   });
 
@@ -420,7 +436,7 @@ describe('KafkaBus on a real broker', () => {
 
       await waitFor('every acknowledged message', () => acked.every((id) => received.has(id)), 120_000);
       const deliveries = [...received.values()].reduce((a, b) => a + b, 0);
-      console.info(
+      report(
         `restart test: sent ${total}, acked ${acked.length} (${before} before stop, ${downAt} at stop), failed ${failed.length}, ` +
           `received ${received.size} distinct / ${deliveries} deliveries, broker down+up ${restartMs} ms`,
       );

@@ -4,18 +4,31 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  MIGRATIONS,
   PostgresDriver,
   SqlAggregateStore,
   SqliteDriver,
   type PredictionRecord,
+  type SqlAggregateStoreOptions,
   type StatsQuery,
+  type StatsRow,
+  type TrackVoter,
 } from '@crowdlens/storage';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const HOUR = 3_600_000;
 
-/** Deterministic mixed traffic: 3 cameras, tracks with 1-5 crops, a few hours, clear and unsure voters. */
-function traffic(count: number): PredictionRecord[] {
+/** Two crops of evidence and a clear lean, else unknown: enough to get all three outcomes. */
+const voter: TrackVoter = (crops, sum) => {
+  const mean = sum / crops;
+  if (crops < 2 || Math.abs(mean - 0.5) < 0.1) return 'unknown';
+  return mean > 0.5 ? 'male' : 'female';
+};
+const OPTIONS: SqlAggregateStoreOptions = { voter, allowedLatenessMs: 24 * HOUR };
+
+/** Deterministic mixed traffic: 3 cameras, tracks of 1-5 crops spread over 3 hours, clear and unsure voters. */
+function traffic(count: number, prefix = ''): PredictionRecord[] {
   let seed = 42;
   const rand = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -24,14 +37,14 @@ function traffic(count: number): PredictionRecord[] {
   const out: PredictionRecord[] = [];
   let track = 0;
   while (out.length < count) {
-    const cameraId = `cam-${1 + Math.floor(rand() * 3)}`;
+    const cameraId = `${prefix}cam-${1 + Math.floor(rand() * 3)}`;
     const trackId = `t-${track++}`;
     const crops = 1 + Math.floor(rand() * 5);
-    const start = T0 + Math.floor(rand() * 3 * 3_600_000);
+    const start = T0 + Math.floor(rand() * 3 * HOUR);
     const lean = rand();
     for (let k = 0; k < crops && out.length < count; k++) {
       out.push({
-        predictionId: `${trackId}-${k}`,
+        predictionId: `${prefix}${trackId}-${k}`,
         cameraId,
         trackId,
         frameTs: start + k * 1_700,
@@ -42,6 +55,9 @@ function traffic(count: number): PredictionRecord[] {
   return out;
 }
 
+type Count = 'faces' | 'visitors' | 'male' | 'female' | 'unknown';
+const sum = (rows: readonly StatsRow[], key: Count): number => rows.reduce((s, r) => s + r[key], 0);
+
 describe('SqlAggregateStore on PostgreSQL', () => {
   let db: TestDatabase;
   let store: SqlAggregateStore;
@@ -50,7 +66,7 @@ describe('SqlAggregateStore on PostgreSQL', () => {
   beforeAll(async () => {
     db = await createTestDatabase('store');
     driver = new PostgresDriver({ url: db.url });
-    store = new SqlAggregateStore(driver);
+    store = new SqlAggregateStore(driver, OPTIONS);
   });
 
   afterAll(async () => {
@@ -59,41 +75,45 @@ describe('SqlAggregateStore on PostgreSQL', () => {
   });
 
   it('migrates, and migrating again changes nothing', async () => {
+    const tables = () =>
+      driver.all<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+      );
     await store.migrate();
+    const once = await tables();
     await store.migrate();
-    const rows = await driver.all<{ version: number; n: number }>(
-      `SELECT version, COUNT(*) AS n FROM schema_migrations GROUP BY version ORDER BY version`,
-    );
-    expect(rows.length).toBeGreaterThan(0);
-    expect(rows.every((r) => r.n === 1)).toBe(true);
-    const tables = await driver.all<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
-    );
-    expect(tables.map((t) => t.table_name)).toEqual(
-      expect.arrayContaining(['applied_predictions', 'face_buckets', 'schema_migrations', 'tracks']),
-    );
+    expect(await tables()).toEqual(once);
+    expect(once.map((t) => t.table_name)).toEqual(expect.arrayContaining(['schema_migrations', 'applied_predictions']));
+    const versions = await driver.all<{ version: number }>(`SELECT version FROM schema_migrations ORDER BY version`);
+    expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 
   it('dedupes a replayed batch: duplicates counted, totals unchanged', async () => {
-    const batch = traffic(300).map((r) => ({ ...r, predictionId: `replay-${r.predictionId}`, cameraId: `replay-${r.cameraId}` }));
+    const batch = traffic(300, 'replay-');
     const query: StatsQuery = {
       cameraIds: ['replay-cam-1', 'replay-cam-2', 'replay-cam-3'],
       from: T0,
-      to: T0 + 86_400_000,
+      to: T0 + 24 * HOUR,
       bucket: 'day',
-      vote: { minEvidence: 2, minMargin: 0.1 },
     };
-    expect(await store.applyPredictions(batch)).toEqual({ applied: 300, duplicates: 0 });
+    expect(await store.applyPredictions(batch)).toEqual({ applied: 300, duplicates: 0, late: 0 });
     const before = await store.queryStats(query);
-    expect(before.reduce((s, r) => s + r.faces, 0)).toBe(300);
+    expect(sum(before, 'faces')).toBe(300);
+    expect(sum(before, 'visitors')).toBeGreaterThan(0);
 
-    expect(await store.applyPredictions(batch)).toEqual({ applied: 0, duplicates: 300 });
+    expect(await store.applyPredictions(batch)).toEqual({ applied: 0, duplicates: 300, late: 0 });
+    expect(await store.queryStats(query)).toEqual(before);
+
     // Half old, half new: only the new half counts.
     const fresh = batch.slice(0, 50).map((r) => ({ ...r, predictionId: `${r.predictionId}-again` }));
-    expect(await store.applyPredictions([...batch.slice(100, 150), ...fresh])).toEqual({ applied: 50, duplicates: 50 });
+    expect(await store.applyPredictions([...batch.slice(100, 150), ...fresh])).toMatchObject({
+      applied: 50,
+      duplicates: 50,
+    });
     const after = await store.queryStats(query);
-    expect(after.reduce((s, r) => s + r.faces, 0)).toBe(350);
-    expect(after.reduce((s, r) => s + r.visitors, 0)).toBe(before.reduce((s, r) => s + r.visitors, 0));
+    expect(sum(after, 'faces')).toBe(350);
+    // Same tracks seen again: more evidence, not more people.
+    expect(sum(after, 'visitors')).toBe(sum(before, 'visitors'));
   });
 
   it('rolls back a failed transaction and keeps savepoint work apart', async () => {
@@ -108,47 +128,72 @@ describe('SqlAggregateStore on PostgreSQL', () => {
 
     await driver.transaction(async (tx) => {
       await tx.run(`INSERT INTO tx_probe (id, note) VALUES (?, '?')`, ['b']);
-      await tx.transaction(async (inner) => {
-        await inner.run(`INSERT INTO tx_probe (id, note) VALUES (?, ?)`, ['c', null]);
-        throw new Error('inner');
-      }).catch(() => undefined);
+      await tx
+        .transaction(async (inner) => {
+          await inner.run(`INSERT INTO tx_probe (id, note) VALUES (?, ?)`, ['c', null]);
+          throw new Error('inner');
+        })
+        .catch(() => undefined);
       const changed = await tx.run(`UPDATE tx_probe SET note = ? WHERE id = ?`, ['x', 'b']);
       expect(changed.changes).toBe(1);
     });
     expect(await driver.all(`SELECT id, note FROM tx_probe ORDER BY id`)).toEqual([{ id: 'b', note: 'x' }]);
+    // BIGINT results come back as numbers, as from SQLite, not as pg's strings.
+    expect(await driver.all(`SELECT COUNT(*) AS n, CAST(? AS BIGINT) AS big FROM tx_probe`, [2 ** 40])).toEqual([
+      { n: 1, big: 2 ** 40 },
+    ]);
   });
 
-  it('answers queryStats exactly like SQLite for the same data', async () => {
+  it('answers exactly like SQLite for the same data', async () => {
     const data = traffic(1_500);
     // A database of its own: the other tests' rows must not show up in unfiltered queries.
     const own = await createTestDatabase('parity');
-    const pgStore = new SqlAggregateStore(new PostgresDriver({ url: own.url }));
-    const sqlite = new SqlAggregateStore(new SqliteDriver(':memory:'));
-    await pgStore.migrate();
-    await sqlite.migrate();
+    // Tight lateness, so the late-event path runs too (arrival order is the same on both).
+    const options: SqlAggregateStoreOptions = { voter, allowedLatenessMs: 2 * HOUR };
+    const pg = new SqlAggregateStore(new PostgresDriver({ url: own.url }), options);
+    const lite = new SqlAggregateStore(new SqliteDriver(':memory:'), options);
+    await pg.migrate();
+    await lite.migrate();
     try {
-      // Same data, applied in different batch sizes: results must not depend on batching.
-      for (let i = 0; i < data.length; i += 200) await pgStore.applyPredictions(data.slice(i, i + 200));
-      for (let i = 0; i < data.length; i += 77) await sqlite.applyPredictions(data.slice(i, i + 77));
+      // Same data in different batch sizes: results must not depend on batching.
+      const applied = { pg: { applied: 0, duplicates: 0, late: 0 }, lite: { applied: 0, duplicates: 0, late: 0 } };
+      const add = (into: typeof applied.pg, r: typeof applied.pg) => {
+        into.applied += r.applied;
+        into.duplicates += r.duplicates;
+        into.late += r.late;
+      };
+      for (let i = 0; i < data.length; i += 200) add(applied.pg, await pg.applyPredictions(data.slice(i, i + 200)));
+      for (let i = 0; i < data.length; i += 77) add(applied.lite, await lite.applyPredictions(data.slice(i, i + 77)));
+      expect(applied.pg).toEqual(applied.lite);
+      expect(applied.pg.applied + applied.pg.late).toBe(1_500);
 
       const queries: StatsQuery[] = [
-        { from: T0, to: T0 + 86_400_000, bucket: 'minute', vote: { minEvidence: 1, minMargin: 0 } },
-        { from: T0, to: T0 + 86_400_000, bucket: 'hour', vote: { minEvidence: 2, minMargin: 0.1 } },
-        { from: T0 - 86_400_000, to: T0 + 2 * 86_400_000, bucket: 'day', vote: { minEvidence: 3, minMargin: 0.2 } },
-        { cameraIds: ['cam-2'], from: T0 + 1_800_000, to: T0 + 7_200_000, bucket: 'minute', vote: { minEvidence: 2, minMargin: 0.05 } },
-        { cameraIds: ['cam-1', 'cam-3'], from: T0, to: T0 + 86_400_000, bucket: 'hour', vote: { minEvidence: 1, minMargin: 0.3 } },
+        { from: T0, to: T0 + 24 * HOUR, bucket: 'minute' },
+        { from: T0, to: T0 + 24 * HOUR, bucket: 'hour' },
+        { from: T0 - 24 * HOUR, to: T0 + 48 * HOUR, bucket: 'day' },
+        { cameraIds: ['cam-2'], from: T0 + HOUR / 2, to: T0 + 2 * HOUR, bucket: 'minute' },
+        { cameraIds: ['cam-1', 'cam-3'], from: T0, to: T0 + 24 * HOUR, bucket: 'hour' },
       ];
       for (const q of queries) {
-        const [pg, lite] = [await pgStore.queryStats(q), await sqlite.queryStats(q)];
-        expect(lite.length).toBeGreaterThan(0);
-        expect(pg).toEqual(lite);
+        const fromLite = await lite.queryStats(q);
+        expect(fromLite.length).toBeGreaterThan(0);
+        expect(await pg.queryStats(q)).toEqual(fromLite);
       }
-      const hourly = await pgStore.queryStats(queries[1]!);
-      expect(hourly.reduce((s, r) => s + r.faces, 0)).toBe(1_500);
-      expect(hourly.some((r) => r.male > 0) && hourly.some((r) => r.female > 0) && hourly.some((r) => r.unknown > 0)).toBe(true);
+      const hourly = await pg.queryStats(queries[1]!);
+      expect(sum(hourly, 'faces')).toBe(applied.pg.applied);
+      expect(sum(hourly, 'male') * sum(hourly, 'female') * sum(hourly, 'unknown')).toBeGreaterThan(0);
+
+      const dwell = { from: T0, to: T0 + 24 * HOUR, edgesMs: [1_000, 3_000, 6_000] };
+      expect(await pg.dwellHistogram(dwell)).toEqual(await lite.dwellHistogram(dwell));
+      expect(await pg.lateEvents()).toBe(await lite.lateEvents());
+      expect(await pg.lateEvents(['cam-1'])).toBe(await lite.lateEvents(['cam-1']));
+
+      const cut = T0 + 90 * 60_000;
+      expect(await pg.applyRetention(cut)).toEqual(await lite.applyRetention(cut));
+      for (const q of queries) expect(await pg.queryStats(q)).toEqual(await lite.queryStats(q));
     } finally {
-      await sqlite.close();
-      await pgStore.close();
+      await lite.close();
+      await pg.close();
       await own.drop();
     }
   });

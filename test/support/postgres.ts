@@ -35,12 +35,15 @@ export interface TestDatabase {
 
 export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const pg = await ensurePostgres();
-  const name = uniqueName(`test_${label}`).replace(/[^a-z0-9_]/gi, '_').toLowerCase();
+  const name = uniqueName(`test_${label}`)
+    .replace(/[^a-z0-9_]/gi, '_')
+    .toLowerCase();
   await withAdmin(pg.url, (c) => c.query(`CREATE DATABASE "${name}"`));
   return {
     name,
     url: urlFor(pg.port, name),
-    drop: () => withAdmin(pg.url, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    drop: () =>
+      withAdmin(pg.url, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
   };
 }
 

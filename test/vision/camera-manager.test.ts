@@ -6,7 +6,13 @@ import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraConfigSchema, DetectorConfigSchema, TrackerConfigSchema, type CameraConfig } from '@crowdlens/config';
-import { CameraStatusSchema, FaceCropSchema, type CameraState, type CameraStatus, type FaceCrop } from '@crowdlens/contracts';
+import {
+  CameraStatusSchema,
+  FaceCropSchema,
+  type CameraState,
+  type CameraStatus,
+  type FaceCrop,
+} from '@crowdlens/contracts';
 import { CameraManager } from '@crowdlens/vision';
 
 const SAMPLE = resolve(__dirname, '../../assets/sample.mp4');
@@ -41,7 +47,8 @@ function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs 
   });
 }
 
-const camera = (over: Partial<CameraConfig> & { id: string; url: string }): CameraConfig => CameraConfigSchema.parse(over);
+const camera = (over: Partial<CameraConfig> & { id: string; url: string }): CameraConfig =>
+  CameraConfigSchema.parse(over);
 
 describe('CameraManager on the sample video (real ffmpeg, real detection, worker thread)', () => {
   const crops: FaceCrop[] = [];
@@ -69,11 +76,19 @@ describe('CameraManager on the sample video (real ffmpeg, real detection, worker
 
   it('analyses every sampled frame of a file (backpressure, no drops) and ends stopped', () => {
     const s = manager.get('demo') as CameraStatus;
-    expect(s).toMatchObject({ state: 'stopped', lastError: null, name: 'Demo', group: 'store-1', framesDropped: 0, reconnects: 0 });
+    expect(s).toMatchObject({
+      state: 'stopped',
+      lastError: null,
+      name: 'Demo',
+      group: 'store-1',
+      framesDropped: 0,
+      reconnects: 0,
+    });
     // 44 s at 3 fps.
     expect(s.framesIn).toBeGreaterThanOrEqual(130);
     expect(s.framesAnalysed).toBe(s.framesIn);
     expect(s.facesDetected).toBeGreaterThan(300);
+    // eslint-disable-next-line no-console -- the measured rate is part of this test's report
     console.info(
       `sample.mp4 @3fps: ${s.framesAnalysed} frames in ${(elapsedMs / 1000).toFixed(1)} s = ${((s.framesAnalysed * 1000) / elapsedMs).toFixed(1)} frames/s; ` +
         `${s.facesDetected} faces, ${s.tracks} tracks, ${crops.length} crops`,
@@ -166,7 +181,12 @@ describe('CameraManager failures', () => {
     await manager.add(camera({ id: 'loop', url: SAMPLE, loop: true, realtime: true, fps: 2 }));
     await waitFor('streaming', () => stateOf('loop') === 'streaming');
     expect(ffmpegChildren().length).toBeGreaterThanOrEqual(1);
-    expect(manager.list().map((s) => s.cameraId).sort()).toEqual(['door', 'loop', 'missing', 'text']);
+    expect(
+      manager
+        .list()
+        .map((s) => s.cameraId)
+        .sort(),
+    ).toEqual(['door', 'loop', 'missing', 'text']);
     expect(await manager.remove('missing')).toBe(true);
     expect(await manager.remove('missing')).toBe(false);
     await manager.stop();

@@ -25,14 +25,22 @@ async function sampleFrames(): Promise<Frame[]> {
     width: 640,
     logger,
   });
-  await new Promise<void>((res) => source.start({ onStart: () => undefined, onFrame: (f) => frames.push(f), onExit: () => res() }));
+  await new Promise<void>((res) =>
+    source.start({ onStart: () => undefined, onFrame: (f) => frames.push(f), onExit: () => res() }),
+  );
   return frames;
 }
 
 const copyOf = (f: Frame): Frame => ({ ...f, data: Buffer.from(f.data) });
 
 describe('face detection on the sample video (real TF.js)', () => {
-  const config = DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, minScore: 0.5, minFaceSize: 32, workers: 0 });
+  const config = DetectorConfigSchema.parse({
+    type: 'tiny',
+    inputSize: 416,
+    minScore: 0.5,
+    minFaceSize: 32,
+    workers: 0,
+  });
   const detector = new FaceapiFaceDetector(config);
   let frames: Frame[] = [];
 
@@ -80,7 +88,9 @@ describe('face detection on the sample video (real TF.js)', () => {
   });
 
   it('rejects a buffer of the wrong size instead of reading garbage', async () => {
-    await expect(detector.detect({ data: Buffer.alloc(10), width: 640, height: 360, ts: 0, seq: 0 })).rejects.toThrow(/expected/);
+    await expect(detector.detect({ data: Buffer.alloc(10), width: 640, height: 360, ts: 0, seq: 0 })).rejects.toThrow(
+      /expected/,
+    );
   });
 
   describe('in worker threads', () => {
@@ -89,7 +99,9 @@ describe('face detection on the sample video (real TF.js)', () => {
     afterAll(() => pool.close());
 
     it('resolves the compiled worker script when running from TypeScript', () => {
-      const script = resolveDetectorWorkerScript(resolve(__dirname, '../../libs/vision/src/detection/detector-worker-pool.ts'));
+      const script = resolveDetectorWorkerScript(
+        resolve(__dirname, '../../libs/vision/src/detection/detector-worker-pool.ts'),
+      );
       expect(script).toBe(resolve(__dirname, '../../dist/libs/vision/src/detection/detector-worker.js'));
       expect(resolveDetectorWorkerScript('/opt/app/dist/libs/vision/src/detection/detector-worker-pool.js')).toBe(
         '/opt/app/dist/libs/vision/src/detection/detector-worker.js',

@@ -65,6 +65,19 @@ describe('FfmpegFrameSource (real ffmpeg)', () => {
     expect(frames[0]?.data.length).toBe(200 * 112 * 3);
   });
 
+  it('reports a binary that cannot start as a final spawn error', async () => {
+    const source = new FfmpegFrameSource({
+      binary: { ...binary, path: '/nonexistent/ffmpeg' },
+      input: { kind: 'file', path: SAMPLE, realtime: false, loop: false },
+      fps: 1,
+      width: 320,
+      logger,
+    });
+    const exit = await run(source).done;
+    expect(exit).toMatchObject({ kind: 'spawn', retryable: false });
+    expect(exit?.message).toMatch(/cannot start ffmpeg.*ENOENT/);
+  });
+
   it('stop() terminates the whole ffmpeg process group of a looping real-time source', async () => {
     const source = new FfmpegFrameSource({
       binary,

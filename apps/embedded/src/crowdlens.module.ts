@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { AnalyticsModule } from '../../analytics/src/analytics.module';
 import { InferenceModule } from '../../inference/src/inference.module';
 import { IngestModule } from '../../ingest/src/ingest.module';
+import { storeOptions } from '../../analytics/src/services/track-vote';
 
 /** Which app modules a process runs. Embedded = all three in one process, one code path. */
 const ROLE_MODULES: Readonly<Record<Role, readonly Type[]>> = {
@@ -23,7 +24,7 @@ export class CrowdLensModule {
       module: CrowdLensModule,
       imports: [
         CoreModule.forRoot(config, logger),
-        ...(needsStore ? [StorageModule.forRoot(config.store)] : []),
+        ...(needsStore ? [StorageModule.forRoot(config.store, storeOptions(config))] : []),
         ...ROLE_MODULES[config.role],
       ],
     };

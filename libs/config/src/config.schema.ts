@@ -106,9 +106,61 @@ export const AnalyticsConfigSchema = z
     minTrackEvidence: z.number().int().min(1).default(1).describe('crops a track needs before it gets a gender'),
     minVoteMargin: z.number().min(0).max(0.5).default(0.1).describe('|mean P(male) - 0.5| below this counts as unknown'),
     liveIntervalMs: z.number().int().min(100).default(1000).describe('dashboard push interval'),
+    allowedLatenessMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(10 * 60_000)
+      .describe('events this far behind a camera\'s newest are still counted; older ones are counted as late'),
+    minuteRetentionDays: z.number().min(1).default(30).describe('minute buckets and track records are kept this long; hour/day rollups stay'),
+    kAnonymity: z.number().int().min(1).default(3).describe('buckets with fewer people than this are suppressed'),
   })
   .strict();
 export type AnalyticsConfig = z.infer<typeof AnalyticsConfigSchema>;
+
+export const UserRoleSchema = z.enum(['viewer', 'operator', 'admin']);
+export type UserRole = z.infer<typeof UserRoleSchema>;
+
+export const AuthConfigSchema = z
+  .object({
+    users: z
+      .array(
+        z
+          .object({
+            username: z.string().min(1).max(64),
+            role: UserRoleSchema,
+            passwordHash: z
+              .string()
+              .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected the output of `npm run hash-password`')
+              .describe('scrypt hash from `npm run hash-password -- <password>`'),
+          })
+          .strict(),
+      )
+      .default([]),
+    apiKeys: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            role: UserRoleSchema,
+            keySha256: z.string().regex(/^[a-f0-9]{64}$/, 'hex SHA-256 of the key').describe('sha256 of the key, so the config never holds it'),
+          })
+          .strict(),
+      )
+      .default([]),
+    tokenSecret: z.string().min(32).optional().describe('HMAC secret for login tokens; share it across processes; default random per process'),
+    tokenTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(12 * 60),
+    disabled: z.boolean().default(false).describe('explicitly run without auth (local demo only)'),
+  })
+  .strict();
+export type AuthConfig = z.infer<typeof AuthConfigSchema>;
+
+export const RateLimitConfigSchema = z
+  .object({
+    perSecond: z.number().positive().default(20).describe('sustained API requests per second per client'),
+    burst: z.number().int().min(1).default(60),
+  })
+  .strict();
 
 export const RoleSchema = z.enum(['embedded', 'ingest', 'inference', 'analytics']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -133,6 +185,8 @@ export const AppConfigSchema = z
     detector: DetectorConfigSchema.default(DetectorConfigSchema.parse({})),
     tracker: TrackerConfigSchema.default(TrackerConfigSchema.parse({})),
     analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
+    auth: AuthConfigSchema.default(AuthConfigSchema.parse({})),
+    rateLimit: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {

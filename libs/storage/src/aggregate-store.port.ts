@@ -8,6 +8,7 @@ export interface PredictionRecord {
 }
 
 export type BucketSize = 'minute' | 'hour' | 'day';
+export const BUCKET_SIZES: readonly BucketSize[] = ['minute', 'hour', 'day'];
 
 export const BUCKET_MS: Readonly<Record<BucketSize, number>> = {
   minute: 60_000,
@@ -15,19 +16,17 @@ export const BUCKET_MS: Readonly<Record<BucketSize, number>> = {
   day: 86_400_000,
 };
 
-export interface VotePolicy {
-  /** Crops a track needs before it is given a gender. */
-  readonly minEvidence: number;
-  /** |mean P(male) − 0.5| below this is "unknown", not a guess. */
-  readonly minMargin: number;
-}
+export type VotedGender = 'male' | 'female' | 'unknown';
+
+/** The per-track gender rule, owned by analytics; the store applies it when a track's evidence changes. */
+export type TrackVoter = (crops: number, sumProbMale: number) => VotedGender;
 
 export interface StatsQuery {
+  /** Absent = every camera; an empty list = none. */
   readonly cameraIds?: readonly string[];
   readonly from: number;
   readonly to: number;
   readonly bucket: BucketSize;
-  readonly vote: VotePolicy;
 }
 
 export interface StatsRow {
@@ -42,20 +41,41 @@ export interface StatsRow {
   readonly unknown: number;
 }
 
+export interface DwellQuery {
+  readonly cameraIds?: readonly string[];
+  readonly from: number;
+  readonly to: number;
+  /** Upper edges of the histogram bins, ms, ascending; a last open bin is added. */
+  readonly edgesMs: readonly number[];
+}
+
 export interface ApplyResult {
   readonly applied: number;
   readonly duplicates: number;
+  /** Older than the allowed lateness behind the camera's newest event: counted, not aggregated. */
+  readonly late: number;
+}
+
+export interface RetentionResult {
+  readonly minuteBuckets: number;
+  readonly tracks: number;
+  readonly predictionIds: number;
 }
 
 /**
- * Aggregates only: per-minute face counts and anonymous per-track vote sums.
- * Applying the same prediction twice is a no-op (its id is remembered), so a
- * replay or redelivery never double counts.
+ * Aggregates only: minute/hour/day buckets per camera and anonymous per-track
+ * vote sums. Applying the same prediction twice is a no-op (its id is
+ * remembered in the same transaction), so a replay never double counts.
  */
 export interface AggregateStore {
   migrate(): Promise<void>;
   applyPredictions(records: readonly PredictionRecord[]): Promise<ApplyResult>;
   queryStats(query: StatsQuery): Promise<StatsRow[]>;
+  /** Track counts per dwell-time bin (last sighting − first sighting), tracks first seen in [from, to). */
+  dwellHistogram(query: DwellQuery): Promise<number[]>;
+  lateEvents(cameraIds?: readonly string[]): Promise<number>;
+  /** Drops minute buckets, tracks and remembered ids older than `before`; hour and day rollups stay. */
+  applyRetention(before: number): Promise<RetentionResult>;
   close(): Promise<void>;
 }
 

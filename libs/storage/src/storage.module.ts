@@ -1,7 +1,7 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { StoreConfig } from '@crowdlens/config';
 import { AGGREGATE_STORE, type AggregateStore } from './aggregate-store.port';
-import { SqlAggregateStore } from './sql/sql-aggregate-store';
+import { SqlAggregateStore, type SqlAggregateStoreOptions } from './sql/sql-aggregate-store';
 import type { SqlDriver } from './sql/sql-driver';
 import { SqliteDriver } from './sqlite/sqlite-driver';
 
@@ -15,9 +15,9 @@ const DRIVERS: { [K in StoreConfig['type']]: DriverFactory<Extract<StoreConfig, 
   },
 };
 
-export async function createAggregateStore(config: StoreConfig): Promise<AggregateStore> {
+export async function createAggregateStore(config: StoreConfig, options: SqlAggregateStoreOptions): Promise<AggregateStore> {
   const driver = await (DRIVERS[config.type] as DriverFactory<StoreConfig>)(config);
-  const store = new SqlAggregateStore(driver);
+  const store = new SqlAggregateStore(driver, options);
   await store.migrate();
   return store;
 }
@@ -32,10 +32,10 @@ class StoreCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class StorageModule {
-  static forRoot(config: StoreConfig): DynamicModule {
+  static forRoot(config: StoreConfig, options: SqlAggregateStoreOptions): DynamicModule {
     return {
       module: StorageModule,
-      providers: [{ provide: AGGREGATE_STORE, useFactory: () => createAggregateStore(config) }, StoreCloser],
+      providers: [{ provide: AGGREGATE_STORE, useFactory: () => createAggregateStore(config, options) }, StoreCloser],
       exports: [AGGREGATE_STORE],
     };
   }

@@ -1,7 +1,7 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { join } from 'node:path';
-import { repoRoot } from '@crowdlens/common';
+import { Public, repoRoot, Unlimited } from '@crowdlens/common';
 
 /** Static files the dashboard needs; an allow-list, so no path ever reaches the filesystem from a URL. */
 const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
@@ -10,7 +10,10 @@ const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
   'chart.umd.js': { file: () => require.resolve('chart.js/dist/chart.umd.js'), type: 'text/javascript' },
 };
 
+/** The dashboard's static shell holds no data: public, so the login form can load. */
 @Controller()
+@Public()
+@Unlimited()
 export class DashboardController {
   @Get()
   index(@Res() res: Response): void {

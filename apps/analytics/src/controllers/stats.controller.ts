@@ -1,6 +1,13 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ZodValidationPipe } from '@crowdlens/common';
-import { StatsQuerySchema, type StatsQueryDto } from '../dtos/stats-query.dto';
+import {
+  DwellQuerySchema,
+  PeakHoursQuerySchema,
+  StatsQuerySchema,
+  type DwellQueryDto,
+  type PeakHoursQueryDto,
+  type StatsQueryDto,
+} from '../dtos/stats-query.dto';
 import { StatsService, type StatsResult } from '../services/stats.service';
 
 @Controller('api/stats')
@@ -10,5 +17,22 @@ export class StatsController {
   @Get()
   get(@Query(new ZodValidationPipe(StatsQuerySchema)) query: StatsQueryDto): Promise<StatsResult> {
     return this.stats.stats(query);
+  }
+
+  @Get('csv')
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  @Header('Content-Disposition', 'attachment; filename="crowdlens-stats.csv"')
+  csv(@Query(new ZodValidationPipe(StatsQuerySchema)) query: StatsQueryDto): Promise<string> {
+    return this.stats.csv(query);
+  }
+
+  @Get('peak-hours')
+  peakHours(@Query(new ZodValidationPipe(PeakHoursQuerySchema)) query: PeakHoursQueryDto) {
+    return this.stats.peakHours(query);
+  }
+
+  @Get('dwell')
+  dwell(@Query(new ZodValidationPipe(DwellQuerySchema)) query: DwellQueryDto) {
+    return this.stats.dwell(query);
   }
 }

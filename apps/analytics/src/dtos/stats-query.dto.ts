@@ -3,7 +3,7 @@ import { z } from 'zod';
 const DAY = 86_400_000;
 
 /** Max span per bucket size: keeps one response to a few thousand rows per camera. */
-export const MAX_RANGE_MS = { minute: 7 * DAY, hour: 366 * DAY, day: 5 * 366 * DAY } as const;
+export const MAX_RANGE_MS = { minute: 7 * DAY, hour: 400 * DAY, day: 5 * 366 * DAY } as const;
 
 const timestamp = z
   .string()
@@ -18,33 +18,82 @@ const timestamp = z
     return ms;
   });
 
-/** GET /api/stats query string. */
+const idList = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+/** Parameters every stats endpoint shares. */
+const rangeShape = {
+  camera: idList.optional().describe('camera id, or several separated by commas; default all'),
+  group: idList.optional().describe('store/zone (camera group), or several separated by commas'),
+  from: timestamp.optional().describe('ISO-8601 or epoch ms; default: to − 24 h'),
+  to: timestamp.optional().describe('ISO-8601 or epoch ms; default: now'),
+};
+
+export interface RangeQuery {
+  readonly cameraIds: readonly string[];
+  readonly groups: readonly string[];
+  readonly from: number;
+  readonly to: number;
+}
+
+function resolveRange(q: { camera?: string[]; group?: string[]; from?: number; to?: number }, ctx: z.RefinementCtx): RangeQuery {
+  const to = q.to ?? Date.now() + 60_000;
+  const from = q.from ?? to - DAY;
+  if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
+  return { cameraIds: q.camera ?? [], groups: q.group ?? [], from, to };
+}
+
+/** GET /api/stats and /api/stats/csv */
 export const StatsQuerySchema = z
-  .object({
-    camera: z
-      .string()
-      .trim()
-      .min(1)
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .optional()
-      .describe('camera id, or several separated by commas; default all'),
-    from: timestamp.optional().describe('ISO-8601 or epoch ms; default to - 24h'),
-    to: timestamp.optional().describe('ISO-8601 or epoch ms; default now'),
-    bucket: z.enum(['minute', 'hour', 'day']).default('minute'),
-  })
+  .object({ ...rangeShape, bucket: z.enum(['minute', 'hour', 'day']).default('minute').describe('bucket size') })
   .strict()
   .transform((q, ctx) => {
-    const to = q.to ?? Date.now() + 60_000;
-    const from = q.from ?? to - DAY;
-    if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
-    if (to - from > MAX_RANGE_MS[q.bucket]) {
+    const range = resolveRange(q, ctx);
+    if (range.to - range.from > MAX_RANGE_MS[q.bucket]) {
       ctx.addIssue({
         code: 'custom',
         path: ['bucket'],
         message: `a ${q.bucket} query may span at most ${MAX_RANGE_MS[q.bucket] / DAY} days; use a larger bucket`,
       });
     }
-    return { cameraIds: q.camera ?? [], from, to, bucket: q.bucket };
+    return { ...range, bucket: q.bucket };
   });
-
 export type StatsQueryDto = z.output<typeof StatsQuerySchema>;
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** GET /api/stats/peak-hours */
+export const PeakHoursQuerySchema = z
+  .object({
+    ...rangeShape,
+    tz: z.string().default('UTC').refine(validTimeZone, 'not a known IANA time zone').describe('IANA time zone, e.g. Europe/Paris'),
+  })
+  .strict()
+  .transform((q, ctx) => {
+    const range = resolveRange(q, ctx);
+    if (range.to - range.from > MAX_RANGE_MS.hour) ctx.addIssue({ code: 'custom', path: ['from'], message: 'range too long' });
+    return { ...range, tz: q.tz };
+  });
+export type PeakHoursQueryDto = z.output<typeof PeakHoursQuerySchema>;
+
+/** GET /api/stats/dwell */
+export const DwellQuerySchema = z
+  .object(rangeShape)
+  .strict()
+  .transform((q, ctx) => resolveRange(q, ctx));
+export type DwellQueryDto = z.output<typeof DwellQuerySchema>;

@@ -5,8 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqlAggregateStore, SqliteDriver, type PredictionRecord } from '@crowdlens/storage';
 import { voteTrack } from './track-vote';
 import { totalsOf } from './stats.service';
+import { suppressSmallBuckets } from './k-anonymity';
 
 const T0 = Date.UTC(2026, 10, 23, 9, 0, 0);
+const HOUR = 3_600_000;
 const policy = { minEvidence: 2, minMargin: 0.1 };
 
 function rec(id: string, cameraId: string, trackId: string, offsetMs: number, probMale: number): PredictionRecord {
@@ -18,13 +20,16 @@ describe('aggregation in SQLite', () => {
 
   beforeEach(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crowdlens-agg-'));
-    store = new SqlAggregateStore(new SqliteDriver(join(dir, 'agg.db')));
+    store = new SqlAggregateStore(new SqliteDriver(join(dir, 'agg.db')), {
+      voter: (crops, sum) => voteTrack(crops, sum, policy),
+      allowedLatenessMs: 10 * 60_000,
+    });
     await store.migrate();
     await store.migrate(); // idempotent
   });
   afterEach(() => store.close());
 
-  it('counts unique people per first-seen minute by voted gender, and faces per minute', async () => {
+  it('counts unique people per first-seen minute by voted gender, faces per minute, rolled up to hours', async () => {
     await store.applyPredictions([
       // a man seen across two minutes: counted once, in minute 0
       rec('a1', 'cam', 'man', 10_000, 0.9),
@@ -39,43 +44,117 @@ describe('aggregation in SQLite', () => {
       rec('d1', 'cam2', 'x', 5_000, 0.05),
       rec('d2', 'cam2', 'x', 6_000, 0.1),
     ]);
-    const rows = await store.queryStats({ from: T0, to: T0 + 3_600_000, bucket: 'minute', vote: policy });
+    const rows = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'minute' });
     expect(rows).toEqual([
       { cameraId: 'cam', bucketStart: T0, faces: 2, visitors: 1, male: 1, female: 0, unknown: 0 },
       { cameraId: 'cam2', bucketStart: T0, faces: 2, visitors: 1, male: 0, female: 1, unknown: 0 },
       { cameraId: 'cam', bucketStart: T0 + 60_000, faces: 4, visitors: 2, male: 0, female: 1, unknown: 1 },
     ]);
-    const hourly = await store.queryStats({ cameraIds: ['cam'], from: T0, to: T0 + 3_600_000, bucket: 'hour', vote: policy });
+    const hourly = await store.queryStats({ cameraIds: ['cam'], from: T0, to: T0 + HOUR, bucket: 'hour' });
     expect(hourly).toEqual([{ cameraId: 'cam', bucketStart: T0, faces: 6, visitors: 3, male: 1, female: 1, unknown: 1 }]);
-    expect(totalsOf(rows)).toMatchObject({ visitors: 4, male: 1, female: 2, unknown: 1, faces: 8, maleShare: 1 / 3 });
+    const daily = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'day' });
+    expect(daily.reduce((a, r) => a + r.visitors, 0)).toBe(4);
+    expect(totalsOf(rows, 1)).toMatchObject({ visitors: 4, male: 1, female: 2, unknown: 1, faces: 8, maleShare: 1 / 3 });
+  });
+
+  it('moves a person between genders as evidence arrives, never counting them twice', async () => {
+    await store.applyPredictions([rec('1', 'cam', 't', 0, 0.9)]);
+    expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'minute' }))[0]).toMatchObject({ visitors: 1, unknown: 1 });
+    await store.applyPredictions([rec('2', 'cam', 't', 1_000, 0.9)]);
+    expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'minute' }))[0]).toMatchObject({
+      visitors: 1,
+      male: 1,
+      unknown: 0,
+    });
+    // mean of 0.9, 0.9, 0, 0 is 0.45: within the margin, back to unknown
+    await store.applyPredictions([rec('3', 'cam', 't', 2_000, 0.0), rec('4', 'cam', 't', 3_000, 0.0)]);
+    expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' }))[0]).toMatchObject({ visitors: 1, unknown: 1 });
+    await store.applyPredictions([rec('5', 'cam', 't', 4_000, 0.0)]);
+    const [row] = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' });
+    expect(row).toMatchObject({ visitors: 1, male: 0, female: 1, unknown: 0, faces: 5 });
   });
 
   it('a replayed batch changes nothing: prediction ids are remembered', async () => {
     const batch = [rec('p1', 'cam', 't', 1_000, 0.9), rec('p2', 'cam', 't', 2_000, 0.9)];
-    expect(await store.applyPredictions(batch)).toEqual({ applied: 2, duplicates: 0 });
-    const before = await store.queryStats({ from: T0, to: T0 + 60_000, bucket: 'minute', vote: policy });
-    expect(await store.applyPredictions(batch)).toEqual({ applied: 0, duplicates: 2 });
+    expect(await store.applyPredictions(batch)).toEqual({ applied: 2, duplicates: 0, late: 0 });
+    const before = await store.queryStats({ from: T0, to: T0 + 60_000, bucket: 'minute' });
+    expect(await store.applyPredictions(batch)).toEqual({ applied: 0, duplicates: 2, late: 0 });
     expect(await store.applyPredictions([batch[1]!, rec('p3', 'cam', 't', 3_000, 0.9)])).toEqual({
       applied: 1,
       duplicates: 1,
+      late: 0,
     });
-    const after = await store.queryStats({ from: T0, to: T0 + 60_000, bucket: 'minute', vote: policy });
+    const after = await store.queryStats({ from: T0, to: T0 + 60_000, bucket: 'minute' });
     expect(before[0]).toMatchObject({ faces: 2, visitors: 1 });
     expect(after[0]).toMatchObject({ faces: 3, visitors: 1, male: 1 });
   });
 
-  it('the SQL vote agrees with voteTrack on every track', async () => {
+  it('applies late events within the allowed lateness and counts later ones as late', async () => {
+    await store.applyPredictions([rec('now', 'cam', 'a', 30 * 60_000, 0.9)]);
+    const res = await store.applyPredictions([
+      rec('slightly-late', 'cam', 'b', 25 * 60_000, 0.1),
+      rec('too-late', 'cam', 'c', 5 * 60_000, 0.1),
+    ]);
+    expect(res).toEqual({ applied: 1, duplicates: 0, late: 1 });
+    expect(await store.lateEvents()).toBe(1);
+    expect(await store.lateEvents(['other'])).toBe(0);
+    const [hour] = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' });
+    expect(hour).toMatchObject({ faces: 2, visitors: 2 });
+  });
+
+  it('the incremental buckets equal a recount of every track with voteTrack', async () => {
     const tracks: { id: string; probs: number[] }[] = [];
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let t = 0; t < 60; t++) {
-      tracks.push({ id: `t${t}`, probs: Array.from({ length: 1 + (t % 4) }, () => rnd()) });
-    }
-    const records = tracks.flatMap((t) => t.probs.map((p, i) => rec(`${t.id}-${i}`, 'cam', t.id, 0, p)));
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let t = 0; t < 60; t++) tracks.push({ id: `t${t}`, probs: Array.from({ length: 1 + (t % 4) }, () => rnd()) });
+    // Interleave the crops of all tracks, as a camera would deliver them.
+    const records = tracks
+      .flatMap((t) => t.probs.map((p, i) => ({ r: rec(`${t.id}-${i}`, 'cam', t.id, i * 1000, p), order: rnd() })))
+      .sort((a, b) => a.order - b.order)
+      .map((x) => x.r);
     await store.applyPredictions(records);
-    const [row] = await store.queryStats({ from: T0, to: T0 + 60_000, bucket: 'minute', vote: policy });
+    const [row] = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' });
     const expected = { male: 0, female: 0, unknown: 0 };
     for (const t of tracks) expected[voteTrack(t.probs.length, t.probs.reduce((a, b) => a + b, 0), policy)]++;
-    expect(row).toMatchObject(expected);
+    expect(row).toMatchObject({ ...expected, visitors: 60 });
+  });
+
+  it('retention drops minute buckets and tracks but keeps hour and day rollups', async () => {
+    await store.applyPredictions([rec('o1', 'cam', 'old', 0, 0.9), rec('o2', 'cam', 'old', 1000, 0.9)]);
+    await store.applyPredictions([rec('n1', 'cam', 'new', 2 * HOUR, 0.1), rec('n2', 'cam', 'new', 2 * HOUR + 1000, 0.1)]);
+    const result = await store.applyRetention(T0 + HOUR);
+    expect(result.minuteBuckets).toBe(1);
+    expect(result.tracks).toBe(1);
+    expect(await store.queryStats({ from: T0, to: T0 + 3 * HOUR, bucket: 'minute' })).toHaveLength(1);
+    const hours = await store.queryStats({ from: T0, to: T0 + 3 * HOUR, bucket: 'hour' });
+    expect(hours.map((h) => [h.male, h.female])).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+  });
+
+  it('builds the dwell-time histogram from first and last sightings', async () => {
+    await store.applyPredictions([
+      rec('a1', 'cam', 'quick', 0, 0.5),
+      rec('a2', 'cam', 'quick', 5_000, 0.5),
+      rec('b1', 'cam', 'browser', 0, 0.5),
+      rec('b2', 'cam', 'browser', 90_000, 0.5),
+      rec('c1', 'cam', 'stayer', 0, 0.5),
+      rec('c2', 'cam', 'stayer', 20 * 60_000, 0.5),
+    ]);
+    const bins = await store.dwellHistogram({ from: T0, to: T0 + HOUR, edgesMs: [10_000, 60_000, 120_000] });
+    expect(bins).toEqual([1, 0, 1, 1]);
+  });
+
+  it('suppresses buckets with fewer than k people and withholds their counts', () => {
+    const rows = [
+      { cameraId: 'a', bucketStart: T0, faces: 9, visitors: 2, male: 1, female: 1, unknown: 0 },
+      { cameraId: 'a', bucketStart: T0 + 60_000, faces: 30, visitors: 7, male: 3, female: 4, unknown: 0 },
+    ];
+    const out = suppressSmallBuckets(rows, 3);
+    expect(out[0]).toEqual({ cameraId: 'a', bucketStart: T0, suppressed: true, faces: null, visitors: null, male: null, female: null, unknown: null });
+    expect(out[1]).toMatchObject({ suppressed: false, visitors: 7 });
+    expect(totalsOf(rows.slice(0, 1), 3).suppressed).toBe(true);
+    expect(totalsOf(rows, 3)).toMatchObject({ suppressed: false, visitors: 9 });
   });
 });

@@ -32,7 +32,7 @@ export class LiveService {
   async snapshot(): Promise<LiveSnapshot> {
     const now = Date.now();
     const to = Math.ceil((now + 1) / 60_000) * 60_000;
-    const lastHour = await this.stats.stats({ cameraIds: [], from: to - 3_600_000, to, bucket: 'minute' });
+    const lastHour = await this.stats.stats({ cameraIds: [], groups: [], from: to - 3_600_000, to, bucket: 'minute' });
     return { at: now, cameras: this.cameras.list(), lastHour };
   }
 }

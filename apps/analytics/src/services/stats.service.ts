@@ -1,16 +1,18 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
-import { AGGREGATE_STORE, BUCKET_MS, type AggregateStore, type StatsRow, type VotePolicy } from '@crowdlens/storage';
-import type { StatsQueryDto } from '../dtos/stats-query.dto';
+import { AGGREGATE_STORE, BUCKET_MS, type AggregateStore, type StatsRow } from '@crowdlens/storage';
+import type { DwellQueryDto, PeakHoursQueryDto, RangeQuery, StatsQueryDto } from '../dtos/stats-query.dto';
 import { CameraRegistry } from './camera-registry.service';
+import { suppressSmallBuckets, type PublicStatsRow } from './k-anonymity';
 
 export interface StatsTotals {
-  readonly faces: number;
-  readonly visitors: number;
-  readonly male: number;
-  readonly female: number;
-  readonly unknown: number;
-  /** Shares of the people with a voted gender; null when there are none. */
+  readonly suppressed: boolean;
+  readonly faces: number | null;
+  readonly visitors: number | null;
+  readonly male: number | null;
+  readonly female: number | null;
+  readonly unknown: number | null;
+  /** Shares of the people with a voted gender; null when there are none or the totals are suppressed. */
   readonly maleShare: number | null;
   readonly femaleShare: number | null;
 }
@@ -20,19 +22,41 @@ export interface StatsResult {
   readonly to: number;
   readonly bucket: StatsQueryDto['bucket'];
   readonly bucketMs: number;
+  readonly kAnonymity: number;
   readonly cameras: readonly string[];
   readonly totals: StatsTotals;
-  readonly series: readonly StatsRow[];
+  readonly lateEvents: number;
+  readonly series: readonly PublicStatsRow[];
 }
 
-export function totalsOf(rows: readonly StatsRow[]): StatsTotals {
+export interface PeakHour {
+  readonly hour: number;
+  readonly visitors: number;
+  readonly avgVisitorsPerDay: number;
+}
+
+export interface DwellBin {
+  readonly label: string;
+  readonly minMs: number;
+  readonly maxMs: number | null;
+  readonly tracks: number | null;
+}
+
+export const DWELL_EDGES_MS = [10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
+
+export function totalsOf(rows: readonly StatsRow[], k: number): StatsTotals {
   const sum = (pick: (r: StatsRow) => number) => rows.reduce((acc, r) => acc + pick(r), 0);
+  const visitors = sum((r) => r.visitors);
+  if (visitors < k) {
+    return { suppressed: true, faces: null, visitors: null, male: null, female: null, unknown: null, maleShare: null, femaleShare: null };
+  }
   const male = sum((r) => r.male);
   const female = sum((r) => r.female);
   const decided = male + female;
   return {
+    suppressed: false,
     faces: sum((r) => r.faces),
-    visitors: sum((r) => r.visitors),
+    visitors,
     male,
     female,
     unknown: sum((r) => r.unknown),
@@ -41,38 +65,115 @@ export function totalsOf(rows: readonly StatsRow[]): StatsTotals {
   };
 }
 
+/** Aggregate queries with the privacy rules applied; the controllers only map HTTP to these. */
 @Injectable()
 export class StatsService {
-  private readonly vote: VotePolicy;
+  private readonly k: number;
 
   constructor(
     @Inject(AGGREGATE_STORE) private readonly store: AggregateStore,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly cameras: CameraRegistry,
   ) {
-    this.vote = { minEvidence: config.analytics.minTrackEvidence, minMargin: config.analytics.minVoteMargin };
+    this.k = config.analytics.kAnonymity;
   }
 
   async stats(query: StatsQueryDto): Promise<StatsResult> {
-    const unknown = query.cameraIds.filter((id) => !this.cameras.has(id));
-    if (unknown.length > 0) {
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [`camera: unknown camera id(s) ${unknown.join(', ')}`] });
-    }
-    const series = await this.store.queryStats({
-      cameraIds: query.cameraIds,
-      from: query.from,
-      to: query.to,
-      bucket: query.bucket,
-      vote: this.vote,
-    });
+    const cameraIds = this.resolveCameras(query);
+    const rows = await this.store.queryStats({ cameraIds, from: query.from, to: query.to, bucket: query.bucket });
     return {
       from: query.from,
       to: query.to,
       bucket: query.bucket,
       bucketMs: BUCKET_MS[query.bucket],
-      cameras: query.cameraIds.length > 0 ? query.cameraIds : this.cameras.list().map((c) => c.cameraId),
-      totals: totalsOf(series),
-      series,
+      kAnonymity: this.k,
+      cameras: cameraIds ?? this.cameras.list().map((c) => c.cameraId),
+      totals: totalsOf(rows, this.k),
+      lateEvents: await this.store.lateEvents(cameraIds),
+      series: suppressSmallBuckets(rows, this.k),
     };
   }
+
+  async csv(query: StatsQueryDto): Promise<string> {
+    const result = await this.stats(query);
+    const groupOf = new Map(this.cameras.list().map((c) => [c.cameraId, c.group ?? '']));
+    const cell = (v: number | null) => (v === null ? '' : String(v));
+    const lines = ['bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown'];
+    for (const r of result.series) {
+      lines.push(
+        [
+          new Date(r.bucketStart).toISOString(),
+          csvText(r.cameraId),
+          csvText(groupOf.get(r.cameraId) ?? ''),
+          r.suppressed,
+          cell(r.faces),
+          cell(r.visitors),
+          cell(r.female),
+          cell(r.male),
+          cell(r.unknown),
+        ].join(','),
+      );
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  /** Visitors by hour of day in the caller's time zone, over hour rollups. */
+  async peakHours(query: PeakHoursQueryDto): Promise<{ tz: string; hours: PeakHour[]; suppressed: boolean }> {
+    const cameraIds = this.resolveCameras(query);
+    const rows = await this.store.queryStats({ cameraIds, from: query.from, to: query.to, bucket: 'hour' });
+    const hourOf = new Intl.DateTimeFormat('en-US', { timeZone: query.tz, hour: 'numeric', hourCycle: 'h23' });
+    const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: query.tz });
+    const visitors = new Array<number>(24).fill(0);
+    const days = Array.from({ length: 24 }, () => new Set<string>());
+    for (const r of rows) {
+      const h = Number(hourOf.format(r.bucketStart)) % 24;
+      visitors[h]! += r.visitors;
+      days[h]!.add(dayOf.format(r.bucketStart));
+    }
+    const total = visitors.reduce((a, b) => a + b, 0);
+    const hours = visitors
+      .map((v, hour) => ({ hour, visitors: v, avgVisitorsPerDay: days[hour]!.size ? v / days[hour]!.size : 0 }))
+      .filter((h) => h.visitors >= this.k)
+      .sort((a, b) => b.visitors - a.visitors);
+    return { tz: query.tz, hours, suppressed: total < this.k };
+  }
+
+  async dwell(query: DwellQueryDto): Promise<{ bins: DwellBin[]; suppressed: boolean }> {
+    const cameraIds = this.resolveCameras(query);
+    const counts = await this.store.dwellHistogram({ cameraIds, from: query.from, to: query.to, edgesMs: DWELL_EDGES_MS });
+    const suppressed = counts.reduce((a, b) => a + b, 0) < this.k;
+    const edges = [0, ...DWELL_EDGES_MS];
+    const fmt = (ms: number) => (ms < 60_000 ? `${ms / 1000}s` : `${ms / 60_000}m`);
+    const bins = counts.map((n, i) => ({
+      label: i < DWELL_EDGES_MS.length ? `${fmt(edges[i]!)}–${fmt(edges[i + 1]!)}` : `≥${fmt(edges[i]!)}`,
+      minMs: edges[i]!,
+      maxMs: i < DWELL_EDGES_MS.length ? edges[i + 1]! : null,
+      tracks: suppressed || n < this.k ? null : n,
+    }));
+    return { bins, suppressed };
+  }
+
+  /** camera + group parameters -> the camera ids to query (undefined = all); unknown ids are a 400, not an empty answer. */
+  private resolveCameras(query: RangeQuery): string[] | undefined {
+    const unknown = query.cameraIds.filter((id) => !this.cameras.has(id));
+    const known = new Set(this.cameras.list().map((c) => c.group).filter(Boolean));
+    const unknownGroups = query.groups.filter((g) => !known.has(g));
+    const reasons = [
+      ...(unknown.length ? [`camera: unknown camera id(s) ${unknown.join(', ')}`] : []),
+      ...(unknownGroups.length ? [`group: unknown group(s) ${unknownGroups.join(', ')}`] : []),
+    ];
+    if (reasons.length) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: reasons });
+    if (query.groups.length === 0) return query.cameraIds.length ? [...query.cameraIds] : undefined;
+    const inGroups = this.cameras
+      .list()
+      .filter((c) => c.group !== undefined && query.groups.includes(c.group))
+      .map((c) => c.cameraId);
+    return query.cameraIds.length ? query.cameraIds.filter((id) => inGroups.includes(id)) : inGroups;
+  }
+}
+
+/** CSV-safe text: quotes, and a leading quote for cells a spreadsheet would run as a formula. */
+function csvText(value: string): string {
+  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

@@ -1,12 +1,18 @@
-import type { VotePolicy } from '@crowdlens/storage';
+import type { AppConfig } from '@crowdlens/config';
+import type { SqlAggregateStoreOptions, VotedGender } from '@crowdlens/storage';
 
-export type VotedGender = 'male' | 'female' | 'unknown';
+export interface VotePolicy {
+  /** Crops a track needs before it is given a gender. */
+  readonly minEvidence: number;
+  /** |mean P(male) − 0.5| below this is "unknown", not a guess. */
+  readonly minMargin: number;
+}
 
 /**
  * One person's gender from all of their crops: the mean P(male), with a
  * minimum-evidence rule — too few crops, or a mean too close to 0.5, is
- * "unknown" rather than a guess. The store's SQL applies the same rule
- * (SqlAggregateStore.queryStats); a test keeps the two in step.
+ * "unknown" rather than a guess. The store re-applies it each time a track
+ * gains evidence, moving the person between gender counts.
  */
 export function voteTrack(crops: number, sumProbMale: number, policy: VotePolicy): VotedGender {
   if (crops < policy.minEvidence || crops <= 0) return 'unknown';
@@ -14,4 +20,13 @@ export function voteTrack(crops: number, sumProbMale: number, policy: VotePolicy
   if (mean >= 0.5 + policy.minMargin) return 'male';
   if (mean <= 0.5 - policy.minMargin) return 'female';
   return 'unknown';
+}
+
+/** How analytics configures the store: this vote rule and the lateness bound. */
+export function storeOptions(config: AppConfig): SqlAggregateStoreOptions {
+  const policy: VotePolicy = { minEvidence: config.analytics.minTrackEvidence, minMargin: config.analytics.minVoteMargin };
+  return {
+    voter: (crops, sum) => voteTrack(crops, sum, policy),
+    allowedLatenessMs: config.analytics.allowedLatenessMs,
+  };
 }

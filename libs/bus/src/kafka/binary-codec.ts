@@ -43,7 +43,11 @@ export function encodeBinary(value: Record<string, unknown>): Buffer {
 }
 
 /** The non-binary fields only: what a dead letter may keep of a crop (never the image). */
-export function decodeBinaryHeader(frame: Buffer): { fields: Record<string, unknown>; blobs: BinaryHeader['blobs']; bodyStart: number } {
+export function decodeBinaryHeader(frame: Buffer): {
+  fields: Record<string, unknown>;
+  blobs: BinaryHeader['blobs'];
+  bodyStart: number;
+} {
   if (frame.byteLength < 4) throw new BinaryCodecError(`frame of ${frame.byteLength} bytes has no header length`);
   const headerLength = frame.readUInt32BE(0);
   if (4 + headerLength > frame.byteLength) {

@@ -1,9 +1,4 @@
-import {
-  DEAD_LETTERS_TOPIC,
-  DEAD_LETTER_SCHEMA_VERSION,
-  type Topic,
-  type TopicValue,
-} from '@crowdlens/contracts';
+import { DEAD_LETTERS_TOPIC, DEAD_LETTER_SCHEMA_VERSION, type Topic, type TopicValue } from '@crowdlens/contracts';
 import {
   Kafka,
   Partitioners,
@@ -165,6 +160,9 @@ export class KafkaBus implements MessageBus {
       allowAutoTopicCreation: false,
       // Java client's murmur2 partitioner: the same camera lands on the same partition from any client.
       createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded on purpose (kafkajs warns once about it): like the Java client's
+      // delivery.timeout.ms, a publish fails after ~2 minutes of outage instead
+      // of hanging its caller forever.
       retry: { ...this.tuning.retry },
     });
     this.sendQueue = new SendQueue(this.producer, {
@@ -313,16 +311,18 @@ export class KafkaBus implements MessageBus {
   private async createTopic(topic: Topic): Promise<void> {
     const retentionMs =
       topic.contentType === 'application/json' ? this.options.retentionMs : this.options.cropRetentionMs;
-    const created = await this.adminCall((a) => a.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: topic.name,
-          numPartitions: this.options.partitions,
-          configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
-        },
-      ],
-    }));
+    const created = await this.adminCall((a) =>
+      a.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: topic.name,
+            numPartitions: this.options.partitions,
+            configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
+          },
+        ],
+      }),
+    );
     if (created) {
       this.logger.info({ topic: topic.name, partitions: this.options.partitions, retentionMs }, 'kafka topic created');
     }
@@ -520,7 +520,10 @@ class KafkaSubscription implements Subscription {
       lag.set(payload.partition, Math.max(0, Number(payload.offsetLag)));
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ ...context, err: payload.error.message, restart: payload.restart }, 'kafka: consumer crashed');
+      this.logger.error(
+        { ...context, err: payload.error.message, restart: payload.restart },
+        'kafka: consumer crashed',
+      );
     });
     await consumer.connect();
     await consumer.subscribe({ topic: topic.name, fromBeginning: options.fromBeginning ?? false });

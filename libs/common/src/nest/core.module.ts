@@ -9,6 +9,11 @@ import { CLOCK, LOGGER, METRICS, type Clock } from './tokens';
 import { MetricsController } from './metrics.controller';
 import { HealthController } from './health.controller';
 import { BusMetrics } from './bus-metrics';
+import { APP_GUARD } from '@nestjs/core';
+import { ApiGuard, AUTHENTICATOR, RATE_LIMITER } from '../auth/api.guard';
+import { Authenticator } from '../auth/authenticator';
+import { AuthController } from '../auth/auth.controller';
+import { RateLimiter } from '../auth/rate-limiter';
 
 class BusCloser implements OnApplicationShutdown {
   constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
@@ -26,20 +31,27 @@ class BusCloser implements OnApplicationShutdown {
 export class CoreModule {
   static forRoot(config: AppConfig, logger: Logger = createLogger(config.logLevel)): DynamicModule {
     const metrics = new Registry();
+    const authenticator = new Authenticator(config.auth);
+    if (!authenticator.enabled) {
+      logger.warn('authentication is OFF: no users or API keys configured (fine for the local demo, never in production)');
+    }
     collectDefaultMetrics({ register: metrics, prefix: 'crowdlens_' });
     return {
       module: CoreModule,
-      controllers: [MetricsController, HealthController],
+      controllers: [MetricsController, HealthController, AuthController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
         { provide: CLOCK, useValue: { now: () => Date.now() } satisfies Clock },
         { provide: MESSAGE_BUS, useFactory: () => createMessageBus(config.bus, logger) },
+        { provide: AUTHENTICATOR, useValue: authenticator },
+        { provide: RATE_LIMITER, useValue: new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst) },
+        { provide: APP_GUARD, useClass: ApiGuard },
         BusCloser,
         BusMetrics,
       ],
-      exports: [APP_CONFIG, LOGGER, METRICS, CLOCK, MESSAGE_BUS],
+      exports: [APP_CONFIG, LOGGER, METRICS, CLOCK, MESSAGE_BUS, AUTHENTICATOR],
     };
   }
 }

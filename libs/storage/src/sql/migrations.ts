@@ -1,6 +1,6 @@
 /**
  * Schema history, shared by SQLite and PostgreSQL (only portable SQL here).
- * Append only: a shipped migration is never edited.
+ * Append only once released: a shipped migration is never edited.
  */
 export interface Migration {
   readonly version: number;
@@ -13,10 +13,13 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'aggregates',
     statements: [
+      // Idempotency keys: a redelivered prediction finds its id and changes nothing.
       `CREATE TABLE applied_predictions (
          prediction_id TEXT PRIMARY KEY,
          applied_at BIGINT NOT NULL
        )`,
+      `CREATE INDEX applied_predictions_at ON applied_predictions (applied_at)`,
+      // Anonymous per-person evidence: no image, no embedding, only sums.
       `CREATE TABLE tracks (
          camera_id TEXT NOT NULL,
          track_id TEXT NOT NULL,
@@ -24,16 +27,27 @@ export const MIGRATIONS: readonly Migration[] = [
          last_ts BIGINT NOT NULL,
          crops INTEGER NOT NULL,
          sum_prob_male DOUBLE PRECISION NOT NULL,
+         vote TEXT NOT NULL,
          PRIMARY KEY (camera_id, track_id)
        )`,
       `CREATE INDEX tracks_first_ts ON tracks (first_ts)`,
-      `CREATE TABLE face_buckets (
+      // Rollups kept per size so old minute rows can expire while hours and days stay.
+      `CREATE TABLE buckets (
          camera_id TEXT NOT NULL,
+         size TEXT NOT NULL,
          bucket_start BIGINT NOT NULL,
-         faces INTEGER NOT NULL,
-         PRIMARY KEY (camera_id, bucket_start)
+         faces INTEGER NOT NULL DEFAULT 0,
+         visitors INTEGER NOT NULL DEFAULT 0,
+         male INTEGER NOT NULL DEFAULT 0,
+         female INTEGER NOT NULL DEFAULT 0,
+         unknown INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY (size, bucket_start, camera_id)
        )`,
-      `CREATE INDEX face_buckets_start ON face_buckets (bucket_start)`,
+      `CREATE TABLE camera_watermarks (
+         camera_id TEXT PRIMARY KEY,
+         max_ts BIGINT NOT NULL,
+         late_events INTEGER NOT NULL DEFAULT 0
+       )`,
     ],
   },
 ];

@@ -27,7 +27,9 @@ describe('ExponentialBackoff', () => {
   });
 
   it('differs between cameras with real randomness', () => {
-    const delays = new Set(Array.from({ length: 20 }, () => new ExponentialBackoff({ initialMs: 1000, jitter: 0.5 }).next()));
+    const delays = new Set(
+      Array.from({ length: 20 }, () => new ExponentialBackoff({ initialMs: 1000, jitter: 0.5 }).next()),
+    );
     expect(delays.size).toBeGreaterThan(1);
   });
 

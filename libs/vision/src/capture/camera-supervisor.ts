@@ -172,7 +172,10 @@ export class CameraSupervisor {
       return;
     }
     const delay = this.backoff.next();
-    this.opts.logger.warn({ kind: error.kind, reason: error.message, retryInMs: delay }, 'camera capture failed; retrying');
+    this.opts.logger.warn(
+      { kind: error.kind, reason: error.message, retryInMs: delay },
+      'camera capture failed; retrying',
+    );
     this.setState('backoff', error.message);
     this.retryTimer = setTimeout(() => {
       this.reconnects++;

@@ -4,7 +4,12 @@ import { classifyFfmpegExit } from './capture-error';
 
 const file: FfmpegInput = { kind: 'file', path: '/videos/cam-404.mp4', realtime: false, loop: false };
 const rtsp: FfmpegInput = { kind: 'rtsp', url: 'rtsp://cam/401' };
-const exit = (errorLines: string[], code: number | null = 1, framesReceived = 0) => ({ code, signal: null, errorLines, framesReceived });
+const exit = (errorLines: string[], code: number | null = 1, framesReceived = 0) => ({
+  code,
+  signal: null,
+  errorLines,
+  framesReceived,
+});
 
 describe('classifyFfmpegExit', () => {
   it('a missing file is not-found and final, whatever digits its name has', () => {
@@ -22,22 +27,35 @@ describe('classifyFfmpegExit', () => {
 
   it('a text file named .mp4 is not a video, not a "Not Found" stream (real ffmpeg 5 lines)', () => {
     const e = classifyFfmpegExit(
-      exit(['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5601] moov atom not found', '/videos/cam-404.mp4: Invalid data found when processing input']),
+      exit([
+        '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x5601] moov atom not found',
+        '/videos/cam-404.mp4: Invalid data found when processing input',
+      ]),
       file,
     );
     expect(e).toMatchObject({ kind: 'invalid-input', retryable: false });
   });
 
   it('network failures are retryable, named in plain words', () => {
-    expect(classifyFfmpegExit(exit(['[tcp @ 0x1] Connection to tcp://127.0.0.1:1?timeout=0 failed: Connection refused']), rtsp)).toMatchObject({
+    expect(
+      classifyFfmpegExit(
+        exit(['[tcp @ 0x1] Connection to tcp://127.0.0.1:1?timeout=0 failed: Connection refused']),
+        rtsp,
+      ),
+    ).toMatchObject({
       kind: 'unreachable',
       retryable: true,
     });
-    expect(classifyFfmpegExit(exit(['[tcp @ 0x1] Connection to tcp://10.0.0.9:554 failed: Connection timed out']), rtsp)).toMatchObject({
+    expect(
+      classifyFfmpegExit(exit(['[tcp @ 0x1] Connection to tcp://10.0.0.9:554 failed: Connection timed out']), rtsp),
+    ).toMatchObject({
       kind: 'timeout',
       retryable: true,
     });
-    expect(classifyFfmpegExit(exit(['[tcp @ 0x1] Failed to resolve hostname nvr.local: Name or service not known']), rtsp).kind).toBe('unreachable');
+    expect(
+      classifyFfmpegExit(exit(['[tcp @ 0x1] Failed to resolve hostname nvr.local: Name or service not known']), rtsp)
+        .kind,
+    ).toBe('unreachable');
   });
 
   it('wrong credentials fail without retrying; the URL itself is not evidence', () => {

@@ -53,16 +53,36 @@ const RULES: readonly Rule[] = [
     message: 'authentication failed (401/403): check the camera user and password',
     appliesTo: 'network',
   },
-  { test: /Connection refused/i, kind: 'unreachable', message: 'connection refused: nothing is listening at the camera address', appliesTo: 'network' },
+  {
+    test: /Connection refused/i,
+    kind: 'unreachable',
+    message: 'connection refused: nothing is listening at the camera address',
+    appliesTo: 'network',
+  },
   {
     test: /Network is unreachable|No route to host|Name or service not known|Temporary failure in name resolution|Failed to resolve hostname|Cannot assign requested address/i,
     kind: 'unreachable',
     message: 'camera unreachable: host not found or no network route',
     appliesTo: 'network',
   },
-  { test: /timed out|Connection timeout/i, kind: 'timeout', message: 'connection timed out: the camera did not answer', appliesTo: 'network' },
-  { test: /Connection reset by peer|End of file|Broken pipe/i, kind: 'unreachable', message: 'connection lost: the camera closed the stream', appliesTo: 'network' },
-  { test: /\b404\b/, kind: 'not-found', message: 'stream not found on the camera (404): check the URL path', appliesTo: 'network' },
+  {
+    test: /timed out|Connection timeout/i,
+    kind: 'timeout',
+    message: 'connection timed out: the camera did not answer',
+    appliesTo: 'network',
+  },
+  {
+    test: /Connection reset by peer|End of file|Broken pipe/i,
+    kind: 'unreachable',
+    message: 'connection lost: the camera closed the stream',
+    appliesTo: 'network',
+  },
+  {
+    test: /\b404\b/,
+    kind: 'not-found',
+    message: 'stream not found on the camera (404): check the URL path',
+    appliesTo: 'network',
+  },
   { test: /No such file or directory/i, kind: 'not-found', message: 'file not found', appliesTo: 'file' },
   { test: /Permission denied/i, kind: 'not-found', message: 'file not readable: permission denied', appliesTo: 'file' },
   {
@@ -100,9 +120,17 @@ export function classifyFfmpegExit(exit: FfmpegExit, input: FfmpegInput): Captur
   }
   if (exit.code === 0) {
     if (exit.framesReceived === 0) {
-      return new CaptureError('invalid-input', 'stream ended before any frame was decoded: not a video or an empty one', !isFile);
+      return new CaptureError(
+        'invalid-input',
+        'stream ended before any frame was decoded: not a video or an empty one',
+        !isFile,
+      );
     }
-    return new CaptureError('ended', isFile ? 'end of file' : 'stream ended: the camera closed the connection', !isFile);
+    return new CaptureError(
+      'ended',
+      isFile ? 'end of file' : 'stream ended: the camera closed the connection',
+      !isFile,
+    );
   }
   const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
   return new CaptureError('unknown', `ffmpeg failed (${how})${summary(exit.errorLines)}`, true);

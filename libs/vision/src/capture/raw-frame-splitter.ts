@@ -35,9 +35,11 @@ export class RawFrameSplitter {
   }
 
   setFrameSize(bytes: number): void {
-    if (!Number.isInteger(bytes) || bytes <= 0) throw new RangeError(`frame size must be a positive integer, got ${bytes}`);
+    if (!Number.isInteger(bytes) || bytes <= 0)
+      throw new RangeError(`frame size must be a positive integer, got ${bytes}`);
     if (this.frameSize > 0) {
-      if (bytes !== this.frameSize) throw new Error(`frame size changed mid-stream from ${this.frameSize} to ${bytes} bytes`);
+      if (bytes !== this.frameSize)
+        throw new Error(`frame size changed mid-stream from ${this.frameSize} to ${bytes} bytes`);
       return;
     }
     this.frameSize = bytes;

@@ -12,7 +12,8 @@ export class BestCropSelector {
     /** How much better (quality units) a later crop must be. */
     private readonly minImprovement = 0.05,
   ) {
-    if (!Number.isInteger(cropsPerTrack) || cropsPerTrack < 1) throw new RangeError(`cropsPerTrack must be >= 1, got ${cropsPerTrack}`);
+    if (!Number.isInteger(cropsPerTrack) || cropsPerTrack < 1)
+      throw new RangeError(`cropsPerTrack must be >= 1, got ${cropsPerTrack}`);
   }
 
   /** False once the track has used its budget: callers skip even scoring the crop. */

@@ -27,10 +27,21 @@ describe('FaceCropper', () => {
       height: 125,
     });
     // At the corner the square is shifted in, not squashed.
-    expect(cropper.region({ x: 0, y: 0, width: 80, height: 80 }, { width: 640, height: 360 })).toEqual({ left: 0, top: 0, width: 100, height: 100 });
-    expect(cropper.region({ x: 580, y: 300, width: 60, height: 60 }, { width: 640, height: 360 })).toMatchObject({ left: 565, top: 285 });
+    expect(cropper.region({ x: 0, y: 0, width: 80, height: 80 }, { width: 640, height: 360 })).toEqual({
+      left: 0,
+      top: 0,
+      width: 100,
+      height: 100,
+    });
+    expect(cropper.region({ x: 580, y: 300, width: 60, height: 60 }, { width: 640, height: 360 })).toMatchObject({
+      left: 565,
+      top: 285,
+    });
     // Larger than the frame: limited to its short side.
-    expect(cropper.region({ x: 0, y: 0, width: 400, height: 350 }, { width: 640, height: 360 })).toMatchObject({ width: 360, top: 0 });
+    expect(cropper.region({ x: 0, y: 0, width: 400, height: 350 }, { width: 640, height: 360 })).toMatchObject({
+      width: 360,
+      top: 0,
+    });
   });
 
   it('encodes a 224x224 JPEG', async () => {
@@ -61,6 +72,12 @@ describe('FaceCropper', () => {
 
   it('laplacian variance is zero on a flat image', () => {
     expect(laplacianVariance(new Uint8Array(16 * 16).fill(7), 16, 16)).toBe(0);
-    expect(laplacianVariance(Uint8Array.from({ length: 256 }, (_, i) => (i % 2) * 255), 16, 16)).toBeGreaterThan(1000);
+    expect(
+      laplacianVariance(
+        Uint8Array.from({ length: 256 }, (_, i) => (i % 2) * 255),
+        16,
+        16,
+      ),
+    ).toBeGreaterThan(1000);
   });
 });

@@ -102,7 +102,11 @@ export function laplacianVariance(grey: Uint8Array, width: number, height: numbe
     for (let x = 1; x < width - 1; x++) {
       const i = y * width + x;
       const lap =
-        (grey[i - 1] as number) + (grey[i + 1] as number) + (grey[i - width] as number) + (grey[i + width] as number) - 4 * (grey[i] as number);
+        (grey[i - 1] as number) +
+        (grey[i + 1] as number) +
+        (grey[i - width] as number) +
+        (grey[i + width] as number) -
+        4 * (grey[i] as number);
       sum += lap;
       sumSq += lap * lap;
       n++;

@@ -31,7 +31,9 @@ export function resolveDetectorWorkerScript(fromFile: string = __filename, logge
   if (!root) throw new Error(`cannot find the repository root above ${fromFile} to locate ${DIST_WORKER}`);
   const script = resolve(root, DIST_WORKER);
   if (!existsSync(script)) {
-    throw new Error(`detector worker not built: ${script} is missing; run \`npm run build\` (or set detector.workers to 0)`);
+    throw new Error(
+      `detector worker not built: ${script} is missing; run \`npm run build\` (or set detector.workers to 0)`,
+    );
   }
   const source = join(dirname(fromFile), 'detector-worker.ts');
   if (logger && existsSync(source) && statSync(source).mtimeMs > statSync(script).mtimeMs) {
@@ -81,7 +83,8 @@ export class DetectorWorkerPool implements FaceDetector {
     private readonly config: DetectorConfig,
     private readonly opts: DetectorWorkerPoolOptions,
   ) {
-    if (config.workers < 1) throw new RangeError('DetectorWorkerPool needs at least one worker; use FaceapiFaceDetector for 0');
+    if (config.workers < 1)
+      throw new RangeError('DetectorWorkerPool needs at least one worker; use FaceapiFaceDetector for 0');
     this.concurrency = config.workers;
   }
 
@@ -99,7 +102,10 @@ export class DetectorWorkerPool implements FaceDetector {
       await this.close();
       throw err;
     }
-    this.opts.logger.info({ workers: this.config.workers, backend: this.backendName, type: this.config.type }, 'face detector workers ready');
+    this.opts.logger.info(
+      { workers: this.config.workers, backend: this.backendName, type: this.config.type },
+      'face detector workers ready',
+    );
   }
 
   detect(frame: Frame): Promise<FaceDetection[]> {
@@ -176,7 +182,9 @@ export class DetectorWorkerPool implements FaceDetector {
     slot.job = null;
     if (this.closed || !slot.ready) return; // a worker that never loaded would crash again in a loop
     this.opts.logger.warn({ code }, 'replacing detector worker');
-    this.spawn().ready.catch((err: unknown) => this.opts.logger.error({ err }, 'replacement detector worker failed to load'));
+    this.spawn().ready.catch((err: unknown) =>
+      this.opts.logger.error({ err }, 'replacement detector worker failed to load'),
+    );
   }
 
   private complete(slot: Slot, msg: Extract<DetectorWorkerMessage, { type: 'result' | 'detect-error' }>): void {

@@ -31,6 +31,7 @@ parentPort.on('message', (req: DetectRequest) => {
   const frame: Frame = { data: Buffer.from(req.buffer), width: req.width, height: req.height, ts: 0, seq: 0 };
   detector.detect(frame).then(
     (faces) => post({ type: 'result', id: req.id, faces, buffer: req.buffer }, [req.buffer]),
-    (err: unknown) => post({ type: 'detect-error', id: req.id, message: errorMessage(err), buffer: req.buffer }, [req.buffer]),
+    (err: unknown) =>
+      post({ type: 'detect-error', id: req.id, message: errorMessage(err), buffer: req.buffer }, [req.buffer]),
   );
 });

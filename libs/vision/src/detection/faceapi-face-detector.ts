@@ -40,8 +40,8 @@ export class FaceapiFaceDetector implements FaceDetector {
   readonly concurrency = 1;
   private faceapi: FaceApi | null = null;
   private runtimeBackend = 'unloaded';
-  private options: InstanceType<FaceApi['TinyFaceDetectorOptions']> | InstanceType<FaceApi['SsdMobilenetv1Options']> | null =
-    null;
+  private options:
+    InstanceType<FaceApi['TinyFaceDetectorOptions']> | InstanceType<FaceApi['SsdMobilenetv1Options']> | null = null;
 
   constructor(
     private readonly config: DetectorConfig,
@@ -76,7 +76,9 @@ export class FaceapiFaceDetector implements FaceDetector {
     if (!faceapi || !options) throw new Error('FaceapiFaceDetector.detect called before load()');
     const expected = frame.width * frame.height * 3;
     if (frame.data.length !== expected) {
-      throw new RangeError(`frame buffer has ${frame.data.length} bytes, expected ${expected} for ${frame.width}x${frame.height} RGB`);
+      throw new RangeError(
+        `frame buffer has ${frame.data.length} bytes, expected ${expected} for ${frame.width}x${frame.height} RGB`,
+      );
     }
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
     // The one tensor created here is disposed in `finally`; face-api disposes its own intermediates.

@@ -26,13 +26,16 @@ describe('inputFromUrl', () => {
       realtime: true,
       loop: true,
     });
-    expect(inputFromUrl('file:///tmp/a%20b.mp4', { realtime: false, loop: false }, 'x')).toMatchObject({ kind: 'file', path: '/tmp/a b.mp4' });
+    expect(inputFromUrl('file:///tmp/a%20b.mp4', { realtime: false, loop: false }, 'x')).toMatchObject({
+      kind: 'file',
+      path: '/tmp/a b.mp4',
+    });
   });
 
   it('rejects other schemes with the redacted URL in the message', () => {
-    expect(() => inputFromUrl('udp://u:secret@1.2.3.4:5', { realtime: true, loop: false }, 'udp://***:***@1.2.3.4:5')).toThrow(
-      UnsupportedSourceError,
-    );
+    expect(() =>
+      inputFromUrl('udp://u:secret@1.2.3.4:5', { realtime: true, loop: false }, 'udp://***:***@1.2.3.4:5'),
+    ).toThrow(UnsupportedSourceError);
     try {
       inputFromUrl('udp://u:secret@1.2.3.4:5', { realtime: true, loop: false }, 'udp://***:***@1.2.3.4:5');
     } catch (err) {
@@ -77,7 +80,9 @@ describe('buildFfmpegArgs', () => {
     expect(v5.indexOf('-timeout')).toBeLessThan(v5.indexOf('-i'));
 
     // ffmpeg 4: -timeout would put RTSP in listen mode; -stimeout is the socket timeout.
-    const v4 = buildFfmpegArgs(base({ input: { kind: 'rtsp', url: 'rtsp://cam/1' }, ioTimeoutMs: 7000, libavformatMajor: 58 }));
+    const v4 = buildFfmpegArgs(
+      base({ input: { kind: 'rtsp', url: 'rtsp://cam/1' }, ioTimeoutMs: 7000, libavformatMajor: 58 }),
+    );
     expect(valueOf(v4, '-stimeout')).toBe('7000000');
     expect(v4).not.toContain('-timeout');
   });

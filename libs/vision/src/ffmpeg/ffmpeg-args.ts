@@ -46,7 +46,12 @@ export function inputFromUrl(url: string, opts: { realtime: boolean; loop: boole
   if (scheme === undefined) return { kind: 'file', path: url, realtime: opts.realtime, loop: opts.loop };
   switch (scheme) {
     case 'file':
-      return { kind: 'file', path: decodeURIComponent(url.slice('file://'.length)), realtime: opts.realtime, loop: opts.loop };
+      return {
+        kind: 'file',
+        path: decodeURIComponent(url.slice('file://'.length)),
+        realtime: opts.realtime,
+        loop: opts.loop,
+      };
     case 'rtsp':
     case 'rtsps':
       return { kind: 'rtsp', url };
@@ -66,7 +71,8 @@ export function buildFfmpegArgs(spec: FfmpegArgsSpec): string[] {
   const { input, output } = spec;
   assertPositive('fps', output.fps);
   assertPositive('ioTimeoutMs', spec.ioTimeoutMs);
-  if (!Number.isInteger(output.width) || output.width < 2) throw new RangeError(`width must be an integer >= 2, got ${output.width}`);
+  if (!Number.isInteger(output.width) || output.width < 2)
+    throw new RangeError(`width must be an integer >= 2, got ${output.width}`);
 
   const timeoutUs = String(Math.round(spec.ioTimeoutMs * 1000));
   const args: string[] = [
@@ -86,7 +92,14 @@ export function buildFfmpegArgs(spec: FfmpegArgsSpec): string[] {
       // UDP drops packets behind NAT and on lossy links; TCP interleaving is what works everywhere.
       // The socket I/O timeout is `-timeout` since ffmpeg 5; before that `-timeout` meant
       // "listen for incoming connections" and the I/O timeout was `-stimeout`.
-      args.push('-rtsp_transport', 'tcp', spec.libavformatMajor >= 59 ? '-timeout' : '-stimeout', timeoutUs, '-i', input.url);
+      args.push(
+        '-rtsp_transport',
+        'tcp',
+        spec.libavformatMajor >= 59 ? '-timeout' : '-stimeout',
+        timeoutUs,
+        '-i',
+        input.url,
+      );
       break;
     case 'http':
       args.push('-rw_timeout', timeoutUs, '-i', input.url);

@@ -87,7 +87,8 @@ export function locateFfmpeg(opts: LocateFfmpegOptions = {}): FfmpegBinary {
   let found = tryProbe('ffmpeg', 'system', opts.pathEnv);
   if (!found) {
     const bundled = npmBinary();
-    if (!bundled) throw new FfmpegNotFoundError('not on PATH and @ffmpeg-installer/ffmpeg has no binary for this platform');
+    if (!bundled)
+      throw new FfmpegNotFoundError('not on PATH and @ffmpeg-installer/ffmpeg has no binary for this platform');
     found = probeFfmpeg(bundled, 'npm');
   }
   if (useCache) cached = found;

@@ -7,7 +7,10 @@ describe('parseFfmpegLogLine', () => {
       level: 'error',
       text: '/tmp/x.mp4: No such file or directory',
     });
-    expect(parseFfmpegLogLine('[tcp @ 0x5616] [error] Connection refused')).toEqual({ level: 'error', text: '[tcp @ 0x5616] Connection refused' });
+    expect(parseFfmpegLogLine('[tcp @ 0x5616] [error] Connection refused')).toEqual({
+      level: 'error',
+      text: '[tcp @ 0x5616] Connection refused',
+    });
     expect(parseFfmpegLogLine('[h264 @ 0x1] [warning] corrupt')).toMatchObject({ level: 'warning' });
     expect(parseFfmpegLogLine('no tag at all')).toEqual({ level: 'info', text: 'no tag at all' });
   });
@@ -47,7 +50,9 @@ describe('OutputSizeDetector', () => {
     const d = new OutputSizeDetector();
     d.push("Output #0, rawvideo, to 'pipe:1':");
     expect(
-      d.push('Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24, 640x360 [SAR 1:1 DAR 16:9], q=2-31, 2764 kb/s, 2 fps'),
+      d.push(
+        'Stream #0:0(und): Video: rawvideo (RGB[24] / 0x18424752), rgb24, 640x360 [SAR 1:1 DAR 16:9], q=2-31, 2764 kb/s, 2 fps',
+      ),
     ).toEqual({ width: 640, height: 360 });
   });
 

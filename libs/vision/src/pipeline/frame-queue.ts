@@ -7,7 +7,8 @@ export class DropOldestQueue<T> {
   private readonly items: T[] = [];
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`queue capacity must be >= 1, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`queue capacity must be >= 1, got ${capacity}`);
   }
 
   get size(): number {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { IouTracker, type TrackerDetection } from './iou-tracker';
 
 const cfg = { iouThreshold: 0.3, maxAgeMs: 1000 };
-const face = (x: number, y: number, size = 60, score = 0.9): TrackerDetection => ({ box: { x, y, width: size, height: size }, score });
+const face = (x: number, y: number, size = 60, score = 0.9): TrackerDetection => ({
+  box: { x, y, width: size, height: size },
+  score,
+});
 
 describe('IouTracker', () => {
   it('keeps one id per face across frames, including a moving face', () => {

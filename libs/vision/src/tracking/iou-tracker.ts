@@ -106,7 +106,14 @@ export class IouTracker {
         observe(matched, det.box, ts);
         return { trackId: matched.id, box: det.box, score: det.score, isNew: false, hits: matched.hits };
       }
-      const track: Track = { id: `${this.idPrefix}-${++this.counter}`, box: det.box, lastTs: ts, vx: 0, vy: 0, hits: 1 };
+      const track: Track = {
+        id: `${this.idPrefix}-${++this.counter}`,
+        box: det.box,
+        lastTs: ts,
+        vx: 0,
+        vy: 0,
+        hits: 1,
+      };
       this.tracks.push(track);
       return { trackId: track.id, box: det.box, score: det.score, isNew: true, hits: 1 };
     });

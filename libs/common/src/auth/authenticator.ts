@@ -1,0 +1,72 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AuthConfig } from '@crowdlens/config';
+import { verifyPassword } from './password-hash';
+import type { Principal } from './roles';
+import { TokenSigner } from './token-signer';
+
+export const AUTH_COOKIE = 'crowdlens_token';
+
+export interface Credentials {
+  readonly authorization?: string | undefined;
+  readonly apiKey?: string | undefined;
+  readonly cookie?: string | undefined;
+}
+
+export interface LoginResult {
+  readonly token: string;
+  readonly principal: Principal;
+  readonly expiresAt: number;
+}
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return decodeURIComponent(v.join('='));
+  }
+  return undefined;
+}
+
+/** Who is calling: a login token (header or cookie) or an API key. Plain class, no HTTP. */
+export class Authenticator {
+  readonly enabled: boolean;
+  private readonly signer: TokenSigner;
+
+  constructor(private readonly config: AuthConfig) {
+    this.enabled = !config.disabled && (config.users.length > 0 || config.apiKeys.length > 0);
+    this.signer = new TokenSigner(config.tokenSecret);
+  }
+
+  login(username: string, password: string, now = Date.now()): LoginResult | null {
+    const user = this.config.users.find((u) => u.username === username);
+    // Verify against a dummy hash when the user is unknown so timing does not reveal usernames.
+    const ok = verifyPassword(password, user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
+    if (!ok || !user) return null;
+    const expiresAt = now + this.config.tokenTtlMinutes * 60_000;
+    return {
+      token: this.signer.sign({ sub: user.username, role: user.role, exp: expiresAt }),
+      principal: { name: user.username, role: user.role, via: 'token' },
+      expiresAt,
+    };
+  }
+
+  authenticate(creds: Credentials, now = Date.now()): Principal | null {
+    if (!this.enabled) return { name: 'anonymous', role: 'admin', via: 'auth-disabled' };
+    const bearer = creds.authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+    const key = creds.apiKey ?? bearer;
+    if (key) {
+      const digest = sha256(key);
+      const match = this.config.apiKeys.find((k) => timingSafeEqual(Buffer.from(k.keySha256, 'hex'), digest));
+      if (match) return { name: match.name, role: match.role, via: 'api-key' };
+    }
+    const token = bearer ?? cookieValue(creds.cookie, AUTH_COOKIE);
+    const claims = token ? this.signer.verify(token, now) : null;
+    return claims ? { name: claims.sub, role: claims.role, via: 'token' } : null;
+  }
+}
+
+const DUMMY_HASH =
+  'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
