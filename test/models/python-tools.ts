@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { repoRoot } from '@crowdlens/common';
 import type { RgbImage } from '@crowdlens/models';
 
@@ -47,7 +47,7 @@ export const FACE_BOXES: readonly (readonly [number, number, number, number])[] 
   [1420, 140, 310, 380],
 ];
 
-export async function rawRgb(pipeline: sharp.Sharp): Promise<RgbImage> {
+export async function rawRgb(pipeline: Sharp): Promise<RgbImage> {
   const { data, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`expected RGB, got ${info.channels} channels`);
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };

@@ -10,8 +10,10 @@ type DriverFactory<C extends StoreConfig> = (config: C) => Promise<SqlDriver>;
 /** Store backends keyed by config `type`; both run the same SQL through one query layer. */
 const DRIVERS: { [K in StoreConfig['type']]: DriverFactory<Extract<StoreConfig, { type: K }>> } = {
   sqlite: async (config) => new SqliteDriver(config.path),
-  postgres: async () => {
-    throw new Error('store type "postgres" is not wired yet');
+  postgres: async (config) => {
+    // Loaded on demand: the embedded mode never needs pg.
+    const { PostgresDriver } = await import('./postgres/postgres-driver');
+    return new PostgresDriver({ url: config.url });
   },
 };
 

@@ -1,9 +1,11 @@
+import { hostname } from 'node:os';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, redactUrl, type AppConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { CAMERA_STATUS_TOPIC, CAMERA_STATUS_SCHEMA_VERSION, type CameraStatus } from '@crowdlens/contracts';
 
-export const CAMERA_STATUS_GROUP = 'crowdlens-analytics-status';
+/** Every analytics instance needs every status (not a share of them): one group per process. */
+export const cameraStatusGroup = (): string => `crowdlens-analytics-status-${hostname()}-${process.pid}`;
 
 /**
  * Every camera analytics knows about: the configured ones, and whatever ingest
@@ -40,7 +42,7 @@ export class CameraRegistry implements OnApplicationBootstrap, OnApplicationShut
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe(CAMERA_STATUS_TOPIC, { group: CAMERA_STATUS_GROUP }, async (s) => {
+    this.subscription = await this.bus.subscribe(CAMERA_STATUS_TOPIC, { group: cameraStatusGroup() }, async (s) => {
       const known = this.statuses.get(s.cameraId);
       if (!known || known.updatedAt <= s.updatedAt) this.statuses.set(s.cameraId, s);
     });

@@ -5,8 +5,17 @@ import { defer, from, interval, share, startWith, switchMap, type Observable } f
 import { CameraRegistry } from './camera-registry.service';
 import { StatsService, type StatsResult } from './stats.service';
 
+export interface CameraScope {
+  readonly cameraId: string;
+  readonly name: string;
+  readonly group: string | null;
+}
+
 export interface LiveSnapshot {
   readonly at: number;
+  /** Names and groups only: what any viewer may see, for filters. */
+  readonly scope: readonly CameraScope[];
+  /** Full camera health: operators only (the controller strips it for viewers). */
   readonly cameras: readonly CameraStatus[];
   /** The last hour by minute, all cameras: what the dashboard's live chart shows. */
   readonly lastHour: StatsResult;
@@ -33,6 +42,8 @@ export class LiveService {
     const now = Date.now();
     const to = Math.ceil((now + 1) / 60_000) * 60_000;
     const lastHour = await this.stats.stats({ cameraIds: [], groups: [], from: to - 3_600_000, to, bucket: 'minute' });
-    return { at: now, cameras: this.cameras.list(), lastHour };
+    const cameras = this.cameras.list();
+    const scope = cameras.map((c) => ({ cameraId: c.cameraId, name: c.name, group: c.group ?? null }));
+    return { at: now, scope, cameras, lastHour };
   }
 }

@@ -11,8 +11,10 @@ const BUS_FACTORIES: { [K in BusConfig['type']]: BusFactory<Extract<BusConfig, {
       queueCapacity: config.queueCapacity,
       onError: (error, ctx) => logger.warn({ ...ctx, err: error.message }, 'message dead-lettered'),
     }),
-  kafka: async () => {
-    throw new Error('bus type "kafka" is not wired yet');
+  kafka: async (config, logger) => {
+    // Loaded on demand: the embedded mode never needs kafkajs.
+    const { KafkaBus } = await import('@crowdlens/bus/kafka/kafka-bus');
+    return new KafkaBus({ ...config, logger: logger.child({ component: 'kafka' }) });
   },
 };
 
