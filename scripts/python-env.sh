@@ -16,7 +16,8 @@
 # 2-core dev machine: ~1m45s, 5.8 GB on disk) and cache it: the venv is kept
 # and only rebuilt when tools/requirements.txt or the Python version changes.
 # Set CROWDLENS_TORCH_INDEX_URL to a CPU wheel index (e.g. PyTorch's own
-# /whl/cpu) on machines that can reach one to get a ~1 GB environment instead.
+# /whl/cpu) on machines that can reach one to get a ~1 GB environment instead
+# (that path cannot be exercised from this project's machines).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,12 +58,12 @@ rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input)
 "${PIP[@]}" install --quiet --upgrade pip >&2
-if [[ -n "${CROWDLENS_TORCH_INDEX_URL:-}" ]]; then
-  "${PIP[@]}" install --no-cache-dir --index-url "$CROWDLENS_TORCH_INDEX_URL" \
-    "$(grep -E '^torch==' "$REQ")" "$(grep -E '^torchvision==' "$REQ")" >&2
-fi
+EXTRA=()
+# A CPU wheel index offers torch==X+cpu, which pip prefers over PyPI's X (a local
+# version sorts higher) and which has no nvidia-* dependencies.
+[[ -n "${CROWDLENS_TORCH_INDEX_URL:-}" ]] && EXTRA=(--extra-index-url "$CROWDLENS_TORCH_INDEX_URL")
 # --no-cache-dir: the venv is the cache; a second multi-GB copy in ~/.cache/pip buys nothing.
-"${PIP[@]}" install --no-cache-dir --progress-bar off -r "$REQ" >&2
+"${PIP[@]}" install --no-cache-dir --progress-bar off "${EXTRA[@]}" -r "$REQ" >&2
 echo "$STAMP" >"$STAMP_FILE"
 log "ready in $(($(date +%s) - start))s, $(du -sh "$VENV" | cut -f1)"
 echo "$VENV/bin/python"

@@ -12,3 +12,5 @@ export * from './auth/password-hash';
 export * from './auth/token-signer';
 export * from './auth/rate-limiter';
 export * from './auth/api.guard';
+export * from './openapi/api-routes';
+export * from './openapi/openapi-document';

@@ -1,3 +1,4 @@
+import './analytics-routes';
 import { CamerasController } from './cameras.controller';
 import { DashboardController } from './dashboard.controller';
 import { LiveController } from './live.controller';

@@ -14,6 +14,8 @@ import { ApiGuard, AUTHENTICATOR, RATE_LIMITER } from '../auth/api.guard';
 import { Authenticator } from '../auth/authenticator';
 import { AuthController } from '../auth/auth.controller';
 import { RateLimiter } from '../auth/rate-limiter';
+import { OpenApiController } from '../openapi/openapi.controller';
+import '../openapi/core-routes';
 
 class BusCloser implements OnApplicationShutdown {
   constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
@@ -38,7 +40,7 @@ export class CoreModule {
     collectDefaultMetrics({ register: metrics, prefix: 'crowdlens_' });
     return {
       module: CoreModule,
-      controllers: [MetricsController, HealthController, AuthController],
+      controllers: [MetricsController, HealthController, AuthController, OpenApiController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
