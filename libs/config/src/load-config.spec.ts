@@ -79,3 +79,12 @@ describe('config', () => {
     );
   });
 });
+
+describe('the shipped example config', () => {
+  it('is valid', () => {
+    const file = join(__dirname, '../../../deploy/crowdlens.example.yaml');
+    const c = loadConfig({ CROWDLENS_CONFIG: file });
+    expect(c.cameras.map((cam) => cam.id)).toEqual(['entrance', 'tills']);
+    expect(c.auth.users[0]!.role).toBe('admin');
+  });
+});

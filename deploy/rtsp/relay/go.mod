@@ -1,0 +1,3 @@
+module crowdlens.local/rtsp-relay
+
+go 1.22
