@@ -9,7 +9,10 @@
  * ratio to bare batch 32.
  *
  *   npx tsc -p tsconfig.build.json && npx tsc-alias -p tsconfig.build.json
- *   node dist/bench/inference/resnet50-throughput.js [--model PATH] [--seconds 15] [--threads 2]
+ *   node dist/bench/inference/resnet50-throughput.js [--model PATH] [--seconds 15] [--rounds 5] [--threads 2]
+ *
+ * Each row gets --seconds in total, measured in --rounds slices that
+ * interleave the rows, so load from other processes hits all rows alike.
  *
  * Without --model it exports an untrained ResNet50 (random weights: speed is
  * all it is good for) with tools/crowdlens-tools into .cache/models/, which
@@ -39,6 +42,7 @@ interface Args {
   seconds: number;
   threads: number;
   maxWaitMs: number;
+  rounds: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -47,14 +51,15 @@ function parseArgs(argv: readonly string[]): Args {
     seconds: 15,
     threads: availableParallelism(),
     maxWaitMs: 10,
+    rounds: 5,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]?.replace(/^--/, '');
     const value = argv[i + 1];
     if (name === 'model' && value) args.model = value;
-    else if ((name === 'seconds' || name === 'threads' || name === 'max-wait-ms') && Number(value) > 0) {
+    else if ((name === 'seconds' || name === 'threads' || name === 'rounds' || name === 'max-wait-ms') && Number(value) > 0) {
       args[name === 'max-wait-ms' ? 'maxWaitMs' : name] = Number(value);
-    } else throw new Error(`usage: resnet50-throughput [--model PATH] [--seconds N] [--threads N] [--max-wait-ms N] (bad: ${argv[i]})`);
+    } else throw new Error(`usage: resnet50-throughput [--model PATH] [--seconds N] [--rounds N] [--threads N] [--max-wait-ms N] (bad: ${argv[i]})`);
   }
   return args;
 }
@@ -76,9 +81,8 @@ interface Row {
   readonly note?: string;
 }
 
-/** Runs `step` (which processes `perStep` images) until `seconds` have passed, after `warmup` untimed steps. */
-async function timed(perStep: number, seconds: number, warmup: number, step: () => Promise<unknown>): Promise<{ images: number; seconds: number }> {
-  for (let i = 0; i < warmup; i++) await step();
+/** Runs `step` (which processes `perStep` images) until `seconds` have passed. */
+async function timed(perStep: number, seconds: number, step: () => Promise<unknown>): Promise<{ images: number; seconds: number }> {
   const start = performance.now();
   let images = 0;
   do {
@@ -111,10 +115,9 @@ async function main(): Promise<void> {
   ensureModel(args.model);
   const load0 = loadavg()[0]!;
   report(`# ResNet50 ONNX Runtime CPU throughput — onnxruntime-node ${ort.env.versions.node ?? '?'}, intraOpNumThreads ${args.threads}, ${availableParallelism()} cores`);
-  report(`# model ${args.model}; ${args.seconds}s per row; load average at start ${load0.toFixed(2)}`);
+  report(`# model ${args.model}; ${args.seconds}s per row in ${args.rounds} interleaved rounds; load average at start ${load0.toFixed(2)}`);
   if (load0 > availableParallelism()) report(`# WARNING: load average ${load0.toFixed(1)} > ${availableParallelism()} cores: other processes share the CPU, figures are low`);
 
-  const rows: Row[] = [];
   const session = await ort.InferenceSession.create(args.model, {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: args.threads,
@@ -122,38 +125,50 @@ async function main(): Promise<void> {
     executionMode: 'sequential',
     executionProviders: ['cpu'],
   });
-  for (const n of [32, 1]) {
-    const feeds = { input: new ort.Tensor('float32', randomInput(n), [n, 3, SIZE, SIZE]) };
-    const r = await timed(n, args.seconds, n === 1 ? 3 : 1, () => session.run(feeds));
-    rows.push({ mode: 'bare session.run', batch: String(n), ...r });
-  }
-  await session.release();
+  const feeds = (n: number) => ({ input: new ort.Tensor('float32', randomInput(n), [n, 3, SIZE, SIZE]) });
+  const feeds32 = feeds(32);
+  const feeds1 = feeds(1);
 
   const logger = createLogger('warn', 'bench');
   const classifier = new OnnxGenderClassifier({ path: args.model, intraOpThreads: args.threads, logger });
   await classifier.load();
   const crops = randomCrops(64);
-  const direct = await timed(32, args.seconds, 1, () => classifier.classify(crops.slice(0, 32)));
-  rows.push({ mode: 'OnnxGenderClassifier.classify', batch: '32', ...direct, note: '+ preprocessing' });
-
   const reports: BatchReport[] = [];
   const batcher = new DynamicBatcher<RgbImage, GenderScore>(
     { maxBatch: 32, maxWaitMs: args.maxWaitMs, queueCapacity: 256, maxInFlight: 1 },
     (items) => classifier.classify(items),
     (r) => reports.push(r),
   );
-  // Producers keep the queue full (as a busy inference consumer would): each submits crops one by one.
-  const viaBatcher = await timed(128, args.seconds, 0, () => Promise.all(Array.from({ length: 128 }, (_, i) => batcher.submit(crops[i % crops.length]!))));
+
+  const modes: { mode: string; batch: string; perStep: number; warmup: number; step: () => Promise<unknown>; note?: string }[] = [
+    { mode: 'bare session.run', batch: '32', perStep: 32, warmup: 1, step: () => session.run(feeds32) },
+    { mode: 'bare session.run', batch: '1', perStep: 1, warmup: 3, step: () => session.run(feeds1) },
+    { mode: 'OnnxGenderClassifier.classify', batch: '32', perStep: 32, warmup: 1, step: () => classifier.classify(crops.slice(0, 32)), note: '+ preprocessing' },
+    {
+      mode: 'DynamicBatcher -> OnnxGenderClassifier',
+      batch: '≤32',
+      perStep: 64,
+      warmup: 0,
+      // Producers keep the queue full, as a busy inference consumer would: 64 crops submitted one by one.
+      step: () => Promise.all(crops.map((c) => batcher.submit(c))),
+    },
+  ];
+  // Rounds interleave the modes, so a burst of load from other processes hits them all alike.
+  const totals = modes.map(() => ({ images: 0, seconds: 0 }));
+  for (const m of modes) for (let i = 0; i < m.warmup; i++) await m.step();
+  for (let round = 0; round < args.rounds; round++) {
+    for (const [i, m] of modes.entries()) {
+      const r = await timed(m.perStep, args.seconds / args.rounds, m.step);
+      totals[i]!.images += r.images;
+      totals[i]!.seconds += r.seconds;
+    }
+  }
   await batcher.close();
   await classifier.close();
+  await session.release();
   const meanFill = reports.reduce((a, r) => a + r.fill, 0) / Math.max(reports.length, 1);
-  const p95Wait = reports.map((r) => r.maxQueueWaitMs).sort((a, b) => a - b)[Math.floor(reports.length * 0.95)] ?? 0;
-  rows.push({
-    mode: 'DynamicBatcher -> OnnxGenderClassifier',
-    batch: '≤32',
-    ...viaBatcher,
-    note: `${reports.length} batches, mean fill ${(meanFill * 100).toFixed(0)}%, p95 queue wait ${p95Wait.toFixed(0)} ms`,
-  });
+  const rows: Row[] = modes.map((m, i) => ({ mode: m.mode, batch: m.batch, ...totals[i]!, note: m.note }));
+  rows[3] = { ...rows[3]!, note: `${reports.length} batches, mean fill ${(meanFill * 100).toFixed(0)}%` };
 
   const base = rows[0]!.images / rows[0]!.seconds;
   report('');

@@ -18,6 +18,8 @@ import {
 import { KafkaBus, type KafkaBusTuning, type MessageMeta, type Subscription } from '@crowdlens/bus';
 import { REPO_ROOT, envPort, uniqueName } from '../support/deploy-scripts';
 import { TopicJanitor, ensureKafka, rawKafka, startKafka, stopKafka, type KafkaInstance } from '../support/kafka';
+import { report, sleep, waitFor } from '../support/wait';
+import { crop, prediction } from './messages';
 
 const TEST_TUNING: Partial<KafkaBusTuning> = {
   retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 2_000 },
@@ -26,54 +28,6 @@ const TEST_TUNING: Partial<KafkaBusTuning> = {
   heartbeatIntervalMs: 500,
   maxWaitTimeMs: 200,
 };
-
-function prediction(id: string, cameraId: string, seq = 0): GenderPrediction {
-  return {
-    schemaVersion: 1,
-    predictionId: id,
-    cameraId,
-    trackId: `t-${cameraId}`,
-    frameTs: 1_700_000_000_000 + seq,
-    probMale: 0.7,
-    label: 'male',
-    quality: 0.5,
-    model: { name: 'test', version: '1' },
-    inferenceMs: 1,
-  };
-}
-
-function crop(i: number, cameraId: string): FaceCrop {
-  const jpeg = new Uint8Array(2_000 + ((i * 977) % 15_000));
-  for (let k = 0; k < jpeg.length; k++) jpeg[k] = (k * 31 + i * 7) & 0xff;
-  jpeg[0] = 0xff;
-  jpeg[1] = 0xd8;
-  return {
-    schemaVersion: 1,
-    cropId: `crop-${i}`,
-    cameraId,
-    trackId: `t-${i % 5}`,
-    frameTs: 1_700_000_000_000 + i,
-    box: { x: 10, y: 20, width: 100, height: 120 },
-    detectionScore: 0.9,
-    quality: 0.8,
-    width: 224,
-    height: 224,
-    jpeg,
-  };
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Fault-test figures go to the run's output, where the report reads them. */
-const report = (line: string): void => void process.stdout.write(`${line}\n`);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('KafkaBus on a real broker', () => {
   let kafka: KafkaInstance;

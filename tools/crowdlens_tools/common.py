@@ -78,7 +78,7 @@ def train_transform(augment: bool, size: int = INPUT_SIZE):
     )
 
 
-def build_resnet50(imagenet_weights: str | None = None, num_classes: int = len(LABELS)):
+def build_resnet50(imagenet_weights: str | None = None, num_classes: int = len(LABELS), warn_random: bool = True):
     """torchvision ResNet50 with fc -> num_classes; ImageNet weights only from a local file."""
     import torch
     import torch.nn as nn
@@ -93,7 +93,7 @@ def build_resnet50(imagenet_weights: str | None = None, num_classes: int = len(L
         if missing or unexpected:
             fail(f"{imagenet_weights} is not a torchvision resnet50 state_dict (missing {missing[:3]}, unexpected {unexpected[:3]})")
         log(f"initialised from ImageNet weights {imagenet_weights}")
-    else:
+    elif warn_random:
         log("warning: no --imagenet-weights given: ResNet50 starts from random weights (the study fine-tuned ImageNet weights)")
     model.fc = nn.Linear(model.fc.in_features, num_classes)
     return model

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {}
     if args.random_init:
         torch.manual_seed(args.seed)
-        model = build_resnet50(None).eval()
+        model = build_resnet50(None, warn_random=False).eval()
         initial = "random-init"
     else:
         model, meta = load_classifier(args.checkpoint, trust_pickle=args.trust_pickle)

@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         "splits": {k: len(v) for k, v in splits.items()},
     }
 
-    model = build_resnet50(None if args.resume else args.imagenet_weights).to(device)
+    # A resumed run gets its weights from the checkpoint.
+    model = build_resnet50(None if args.resume else args.imagenet_weights, warn_random=not args.resume).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     start_epoch = 0
     payload: dict[str, Any] | None = None

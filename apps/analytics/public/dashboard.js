@@ -3,9 +3,9 @@
   'use strict';
   const $ = (id) => document.getElementById(id);
   const RANGES = { '6h': [6 * 3600e3, 'minute'], '24h': [24 * 3600e3, 'hour'], '7d': [7 * 86400e3, 'hour'] };
-  const COLORS = { female: '#e8618c', male: '#4a90e2', unknown: '#8c97ad' };
-  let timeline, split, source, knownScope = '';
-  const state = { range: 'live', camera: '', group: '', scope: [], role: null };
+  const COLORS = { female: '#e8618c', male: '#4a90e2', unknown: '#8c97ad', suppressed: '#f0a020' };
+  let timeline, split, source, lastHour, knownScope = '';
+  const state = { range: 'live', camera: '', group: '', scope: [], role: null, k: 'k', loggedIn: false };
 
   function fmt(n) { return n == null ? '–' : Number(n).toLocaleString(); }
   function pct(x) { return x == null ? 'no decided visitors yet' : `${(x * 100).toFixed(0)}% of decided`; }
@@ -15,13 +15,46 @@
     return bucketMs >= 86400e3 ? d.toLocaleDateString() : bucketMs >= 3600e3 ? d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit' }) : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   }
 
+  /** "Nov 23, 10:16 – 11:16" or across days "Nov 16, 11:00 – Nov 23, 11:00". */
+  function span(from, to) {
+    const day = { month: 'short', day: 'numeric' };
+    const time = { hour: '2-digit', minute: '2-digit' };
+    const a = new Date(from), b = new Date(to);
+    const sameDay = a.toDateString() === b.toDateString();
+    return `${a.toLocaleString([], { ...day, ...time })} – ${sameDay ? b.toLocaleTimeString([], time) : b.toLocaleString([], { ...day, ...time })}`;
+  }
+
   function initCharts() {
+    if (typeof Chart === 'undefined') {
+      // Without the chart library the numbers, tiles and CSV still work; say so instead of dying.
+      document.querySelectorAll('.chart-box').forEach((box) => { box.innerHTML = '<div class="chart-missing">Chart library unavailable (/assets/chart.umd.js did not load).</div>'; });
+      return;
+    }
     Chart.defaults.color = '#8c97ad';
     Chart.defaults.borderColor = '#263047';
     timeline = new Chart($('timeline'), {
       type: 'bar',
-      data: { labels: [], datasets: ['female', 'male', 'unknown'].map((g) => ({ label: g, data: [], backgroundColor: COLORS[g], stack: 'v' })) },
-      options: { animation: false, maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { position: 'bottom' } } },
+      data: {
+        labels: [],
+        datasets: [
+          ...['female', 'male', 'unknown'].map((g) => ({ label: g, data: [], backgroundColor: COLORS[g], stack: 'v', borderRadius: 2 })),
+          // Suppressed buckets get a marker on the axis, never a number.
+          { type: 'line', label: 'suppressed (< k people)', data: [], stack: 's', showLine: false, pointStyle: 'rectRot', pointRadius: 5, pointHoverRadius: 6, backgroundColor: COLORS.suppressed, borderColor: COLORS.suppressed },
+        ],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: { stacked: true, grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0, maxTicksLimit: 12 } },
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'visitors' } },
+        },
+        plugins: {
+          legend: { position: 'bottom', labels: { usePointStyle: true } },
+          tooltip: { callbacks: { label: (ctx) => (ctx.dataset.stack === 's' ? (ctx.raw === null ? null : `suppressed: fewer than ${state.k} people`) : `${ctx.dataset.label}: ${fmt(ctx.raw)}`) }, filter: (item) => item.raw !== null },
+        },
+      },
     });
     split = new Chart($('split'), {
       type: 'doughnut',
@@ -41,17 +74,18 @@
   function bucketise(stats) {
     const cams = selectedCameras();
     const byStart = new Map();
+    const hidden = new Set();
     let suppressed = 0;
     for (const r of stats.series) {
       if (cams && !cams.includes(r.cameraId)) continue;
-      if (r.suppressed) { suppressed++; continue; }
+      if (r.suppressed) { suppressed++; hidden.add(r.bucketStart); continue; }
       const row = byStart.get(r.bucketStart) || { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 };
       row.female += r.female; row.male += r.male; row.unknown += r.unknown; row.faces += r.faces; row.visitors += r.visitors;
       byStart.set(r.bucketStart, row);
     }
     const first = Math.floor(stats.from / stats.bucketMs) * stats.bucketMs;
     const out = [];
-    for (let t = first; t < stats.to; t += stats.bucketMs) out.push([t, byStart.get(t) || { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 }]);
+    for (let t = first; t < stats.to; t += stats.bucketMs) out.push([t, byStart.get(t) || { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 }, hidden.has(t)]);
     return { buckets: out, suppressed };
   }
 
@@ -66,14 +100,19 @@
     $('kpi-faces').textContent = fmt(totals.faces);
     $('kpi-female-share').textContent = pct(decided ? totals.female / decided : null);
     $('kpi-male-share').textContent = pct(decided ? totals.male / decided : null);
-    timeline.data.labels = buckets.map(([t]) => label(t, stats.bucketMs));
-    ['female', 'male', 'unknown'].forEach((g, i) => { timeline.data.datasets[i].data = buckets.map(([, r]) => r[g]); });
-    timeline.update();
-    split.data.datasets[0].data = [totals.female, totals.male, totals.unknown];
-    split.update();
+    state.k = stats.kAnonymity;
+    if (timeline) {
+      timeline.data.labels = buckets.map(([t]) => label(t, stats.bucketMs));
+      ['female', 'male', 'unknown'].forEach((g, i) => { timeline.data.datasets[i].data = buckets.map(([, r]) => r[g]); });
+      timeline.data.datasets[3].data = buckets.map(([, , hidden]) => (hidden ? 0 : null));
+      timeline.data.datasets[3].label = `suppressed (< ${stats.kAnonymity} people)`;
+      timeline.update();
+      split.data.datasets[0].data = [totals.female, totals.male, totals.unknown];
+      split.update();
+    }
     $('k').textContent = stats.kAnonymity;
-    $('suppressed-note').textContent = suppressed ? `${suppressed} bucket(s) suppressed: fewer than ${stats.kAnonymity} people` : '';
-    $('range-label').textContent = `· ${new Date(stats.from).toLocaleString()} – ${new Date(stats.to).toLocaleString()} · per ${stats.bucket}`;
+    $('suppressed-note').textContent = suppressed ? `◆ ${suppressed} bucket${suppressed === 1 ? '' : 's'} suppressed: fewer than ${stats.kAnonymity} people, not counted above` : '';
+    $('range-label').textContent = `· ${span(stats.from, stats.to)} · per ${stats.bucket}`;
   }
 
   function renderScope(scope) {
@@ -83,7 +122,12 @@
     state.scope = scope;
     const groups = [...new Set(scope.map((c) => c.group).filter(Boolean))].sort();
     fill($('group-filter'), '<option value="">All stores</option>' + groups.map((g) => `<option value="${esc(g)}">${esc(g)}</option>`).join(''));
-    fill($('camera-filter'), '<option value="">All cameras</option>' + scope.map((c) => `<option value="${esc(c.cameraId)}">${esc(c.name)}</option>`).join(''));
+    fillCameraFilter();
+  }
+  /** The camera list follows the store filter. */
+  function fillCameraFilter() {
+    const cams = state.scope.filter((c) => !state.group || c.group === state.group);
+    fill($('camera-filter'), '<option value="">All cameras</option>' + cams.map((c) => `<option value="${esc(c.cameraId)}">${esc(c.name)}</option>`).join(''));
   }
   function fill(sel, html) { const keep = sel.value; sel.innerHTML = html; sel.value = keep; }
 
@@ -98,7 +142,7 @@
       <div class="tile" data-camera="${esc(c.cameraId)}">
         <div class="tile-head"><div><div class="tile-name">${esc(c.name || c.cameraId)}</div><div class="tile-id">${esc(c.cameraId)}${c.group ? ' · ' + esc(c.group) : ''}</div></div>
         <span class="pill state-${esc(c.state)}" data-testid="camera-state">${esc(c.state)}</span></div>
-        <div class="tile-stats"><div><b>${c.fps.toFixed(1)}</b>fps analysed</div><div><b>${fmt(c.facesDetected)}</b>faces</div><div><b>${fmt(c.tracks)}</b>tracks</div>
+        <div class="tile-stats"><div><b>${c.fps.toFixed(1)}</b>fps analysed</div><div><b>${fmt(c.facesDetected)}</b>faces detected</div><div><b>${fmt(c.tracks)}</b>tracks</div>
         <div><b>${fmt(c.framesAnalysed)}</b>frames</div><div><b>${fmt(c.framesDropped)}</b>dropped</div><div><b>${fmt(c.reconnects)}</b>reconnects</div></div>
         ${c.lastError ? `<div class="tile-error">${esc(c.lastError)}</div>` : ''}
       </div>`).join('') || '<div class="muted">No cameras configured.</div>';
@@ -125,27 +169,67 @@
       setConn('live', 'pill-ok');
       renderScope(snap.scope);
       renderCameras(snap.cameras);
-      if (state.range === 'live') render(snap.lastHour);
+      lastHour = snap.lastHour;
+      if (state.range === 'live') render(lastHour);
     });
     source.onerror = async () => {
       setConn('reconnecting…', 'pill-bad');
-      const me = await fetch('/api/auth/me');
-      if (me.status === 401) { source.close(); showLogin(); }
+      try {
+        const me = await fetch('/api/auth/me');
+        if (me.status === 401) { source.close(); showLogin('Your session ended; sign in again.'); }
+      } catch {
+        // Server unreachable: EventSource keeps retrying on its own.
+      }
     };
   }
 
-  async function loadRange() {
-    updateCsvLink();
-    if (state.range === 'live') return;
-    const res = await fetch(`/api/stats?${rangeQuery()}`);
-    if (res.status === 401) return showLogin();
-    if (res.ok) render(await res.json());
+  /** Re-render now after a filter or range change (live data is already here; history is fetched). */
+  function refresh() {
+    if (state.range === 'live' && lastHour) render(lastHour);
+    loadRange();
   }
 
+  async function loadRange() {
+    if (!state.loggedIn) return;
+    updateCsvLink();
+    if (state.range === 'live') return;
+    const range = state.range;
+    try {
+      const res = await fetch(`/api/stats?${rangeQuery()}`);
+      if (res.status === 401) return showLogin('Your session ended; sign in again.');
+      if (!res.ok) return setConn(res.status === 429 ? 'rate limited' : `error ${res.status}`, 'pill-bad');
+      const stats = await res.json();
+      if (state.range === range) render(stats); // a slow answer for a range no longer picked is dropped
+    } catch {
+      setConn('offline', 'pill-bad');
+    }
+  }
+
+  /** Signed out (or never in): nothing of the last session stays on screen. */
   function showLogin(message) {
+    state.loggedIn = false;
+    state.role = null;
+    if (source) { source.close(); source = undefined; }
+    lastHour = undefined;
+    $('user').textContent = '';
+    $('logout').hidden = true;
+    setConn('signed out', 'pill-wait');
+    ['kpi-visitors', 'kpi-female', 'kpi-male', 'kpi-unknown', 'kpi-faces', 'kpi-female-share', 'kpi-male-share'].forEach((id) => { $(id).textContent = '–'; });
+    $('cameras').innerHTML = '';
+    $('cameras-note').textContent = '';
+    $('suppressed-note').textContent = '';
+    $('range-label').textContent = '';
+    if (timeline) {
+      timeline.data.labels = [];
+      timeline.data.datasets.forEach((d) => { d.data = []; });
+      timeline.update();
+      split.data.datasets[0].data = [0, 0, 0];
+      split.update();
+    }
+    $('login-pass').value = '';
     $('login').hidden = false;
     $('login-error').textContent = message || '';
-    $('login-user').focus();
+    ($('login-user').value ? $('login-pass') : $('login-user')).focus();
   }
 
   async function start() {
@@ -153,25 +237,33 @@
     if (res.status === 401) return showLogin();
     const me = await res.json();
     state.role = me.principal.role;
+    state.loggedIn = true;
     $('user').textContent = me.authEnabled ? `${me.principal.name} · ${me.principal.role}` : 'auth off (demo)';
     $('logout').hidden = !me.authEnabled;
     $('login').hidden = true;
+    $('login-pass').value = '';
     connectLive();
     loadRange();
   }
 
   document.addEventListener('DOMContentLoaded', () => {
     initCharts();
-    $('range').addEventListener('change', (e) => { state.range = e.target.value; loadRange(); });
-    $('camera-filter').addEventListener('change', (e) => { state.camera = e.target.value; loadRange(); });
-    $('group-filter').addEventListener('change', (e) => { state.group = e.target.value; state.camera = ''; $('camera-filter').value = ''; loadRange(); });
+    $('range').addEventListener('change', (e) => { state.range = e.target.value; refresh(); });
+    $('camera-filter').addEventListener('change', (e) => { state.camera = e.target.value; refresh(); });
+    $('group-filter').addEventListener('change', (e) => { state.group = e.target.value; state.camera = ''; $('camera-filter').value = ''; fillCameraFilter(); refresh(); });
     $('login-form').addEventListener('submit', async (e) => {
       e.preventDefault();
       const res = await fetch('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }) });
       if (!res.ok) return showLogin(res.status === 429 ? 'Too many attempts; wait a moment.' : 'Unknown user or wrong password.');
+      $('login-error').textContent = '';
       start();
     });
-    $('logout').addEventListener('click', async () => { await fetch('/api/auth/logout', { method: 'POST' }); if (source) source.close(); showLogin(); });
+    $('logout').addEventListener('click', async () => {
+      if (source) source.close();
+      await fetch('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
+      $('login-user').value = '';
+      showLogin();
+    });
     setInterval(loadRange, 30e3);
     start();
   });

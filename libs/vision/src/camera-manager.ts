@@ -12,11 +12,20 @@ import { inputFromUrl } from './ffmpeg/ffmpeg-args';
 import { locateFfmpeg, type FfmpegBinary } from './ffmpeg/ffmpeg-locator';
 import { CameraPipeline } from './pipeline/camera-pipeline';
 import { CameraStats } from './pipeline/camera-stats';
+import type { MotionGateOptions } from './pipeline/motion-gate';
+import type { IouTrackerOptions } from './tracking/iou-tracker';
 
 export interface CameraManagerOptions {
   readonly logger: Logger;
   readonly detector: DetectorConfig;
   readonly tracker: TrackerConfig;
+  /**
+   * Tracker settings the config file does not carry. Default: a track is
+   * confirmed (and cropped) after 2 consecutive detections.
+   */
+  readonly tracking?: Omit<IouTrackerOptions, 'iouThreshold' | 'maxAgeMs'>;
+  /** Motion gating (skip detection on unchanged frames); default on, see MotionGate. */
+  readonly motion?: Partial<MotionGateOptions>;
   /** Receives every selected face crop; a slow sink slows analysis, never capture. */
   readonly cropSink: (crop: FaceCrop) => Promise<void>;
   /** Receives a status on every state change and, while streaming, every `statusIntervalMs`. */
@@ -47,6 +56,20 @@ interface ManagedCamera {
   readonly logger: Logger;
   heartbeat: NodeJS.Timeout | null;
 }
+
+/** A camera's status plus what only this process knows (not part of the camera-status contract). */
+export interface CameraDetails extends CameraStatus {
+  /** Frames not sent to detection because nothing moved. */
+  readonly framesSkipped: number;
+  readonly cropsEmitted: number;
+  /** Mean detection latency, ms (worker queue wait included). */
+  readonly detectMsMean: number;
+  /** Faces detected over the last minute. */
+  readonly facesPerMinute: number;
+}
+
+/** Default SORT min hits: a face must be detected on two frames in a row to become a track. */
+export const DEFAULT_MIN_HITS = 2;
 
 export class DuplicateCameraError extends Error {
   constructor(readonly cameraId: string) {
@@ -91,6 +114,8 @@ export class CameraManager {
       detector,
       cropper: this.cropper,
       tracker: this.opts.tracker,
+      tracking: { minHits: DEFAULT_MIN_HITS, ...this.opts.tracking },
+      ...(this.opts.motion ? { motion: this.opts.motion } : {}),
       cropSink: this.opts.cropSink,
       stats,
       logger,
@@ -138,6 +163,31 @@ export class CameraManager {
   get(cameraId: string): CameraStatus | undefined {
     const managed = this.cameras.get(cameraId);
     return managed ? this.statusOf(managed) : undefined;
+  }
+
+  has(cameraId: string): boolean {
+    return this.cameras.has(cameraId);
+  }
+
+  /** Status plus process-local counters (skipped frames, detection latency, faces/min). Redacted like the status. */
+  details(cameraId: string): CameraDetails | undefined {
+    const managed = this.cameras.get(cameraId);
+    return managed ? this.detailsOf(managed) : undefined;
+  }
+
+  listDetails(): CameraDetails[] {
+    return [...this.cameras.values()].map((m) => this.detailsOf(m));
+  }
+
+  private detailsOf(m: ManagedCamera): CameraDetails {
+    const now = Date.now();
+    return {
+      ...this.statusOf(m),
+      framesSkipped: m.stats.framesSkipped,
+      cropsEmitted: m.stats.cropsEmitted,
+      detectMsMean: Math.round(m.stats.detectMsMean * 10) / 10,
+      facesPerMinute: m.stats.facesPerMinute(now),
+    };
   }
 
   /** Stops every camera (every ffmpeg child is gone when this resolves) and the detector. */

@@ -5,7 +5,7 @@ import {
   logLevel,
   type Admin,
   type Consumer,
-  type EachMessagePayload,
+  type EachBatchPayload,
   type IHeaders,
   type KafkaMessage,
   type Producer,
@@ -21,6 +21,7 @@ import type {
 } from '../message-bus.port';
 import { BinaryCodecError, decodeBinary, decodeBinaryHeader, encodeBinary } from './binary-codec';
 import { SILENT_LOGGER, kafkajsLogCreator, type BusLogger } from './kafkajs-logger';
+import { runPartitionWindow, WindowHandlerError } from './partition-window';
 import { SendQueue } from './send-queue';
 
 export const CONTENT_TYPE_HEADER = 'content-type';
@@ -35,6 +36,12 @@ export interface KafkaBusTuning {
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  /**
+   * Longest gap between offset commits while a fetched batch is still being
+   * handled (a batch is always committed when it ends). Bounds what a crash
+   * in the middle of a long batch redelivers.
+   */
+  readonly commitIntervalMs: number;
   /** Fetch long-poll; also bounds how long closing a subscription waits for an idle fetch. */
   readonly maxWaitTimeMs: number;
   /** Partitions one subscription handles at once (each partition stays in order); default = partitions. */
@@ -67,6 +74,7 @@ const DEFAULT_TUNING: Omit<KafkaBusTuning, 'partitionsConsumedConcurrently'> = {
   sessionTimeoutMs: 30_000,
   rebalanceTimeoutMs: 60_000,
   heartbeatIntervalMs: 1_000,
+  commitIntervalMs: 1_000,
   maxWaitTimeMs: 1_000,
   joinTimeoutMs: 90_000,
   maxSendBatchBytes: 512 * 1024,
@@ -106,19 +114,24 @@ class GroupCounters {
  * The distributed-mode bus over Apache Kafka (kafkajs).
  *
  * Delivery is at-least-once. Each subscription is one kafkajs consumer in
- * the subscription's group, run with `eachMessage` and kafkajs' auto-commit:
- * kafkajs resolves a message's offset only after `eachMessage` returned, and
- * commits resolved offsets at the end of every fetched batch, before a
- * rebalance and on close. `eachMessage` returns only once the handler
- * resolved, or once the message was safely in the dead-letter topic — so a
- * committed offset always means "handled or dead-lettered", and a crash
- * (process dies, or hangs past the session timeout) before the commit means
- * redelivery. Consumers therefore must be idempotent (analytics dedupes by
- * prediction id). If even the dead-letter publish fails, `eachMessage`
- * throws, the offset stays unresolved and kafkajs redelivers the message.
+ * the subscription's group, run with `eachBatch`: every fetched batch of a
+ * partition goes through a sliding window of `SubscribeOptions.concurrency`
+ * handlers (per assigned partition; partitions run side by side, see
+ * `partitionsConsumedConcurrently`), and only the highest offset below which
+ * every message is done is resolved (partition-window.ts). A message is done
+ * once its handler resolved, or once it was safely in the dead-letter topic
+ * — so a committed offset always means "handled or dead-lettered", and a
+ * crash (process dies, or hangs past the session timeout) before the commit
+ * means redelivery of the first unfinished message and everything after it.
+ * Consumers therefore must be idempotent (analytics dedupes by prediction
+ * id). If even the dead-letter publish fails, the batch stops short of that
+ * message and kafkajs fetches it again.
  *
- * Per-message commits would cost a broker round trip each; per-batch commits
- * bound the redelivery after a crash to one fetched batch per partition.
+ * Resolved offsets are committed at most every `commitIntervalMs` while a
+ * batch runs, at the end of every batch, before a rebalance and on close;
+ * the window heartbeats while handlers are slow, so a long batch does not
+ * cost the group membership. Per-message commits would cost a broker round
+ * trip each.
  */
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
@@ -134,6 +147,9 @@ export class KafkaBus implements MessageBus {
   private readonly published: Record<string, number> = {};
   private readonly groups = new Map<string, GroupCounters>();
   private deadLettered = 0;
+  /** No new subscriptions once close() began. */
+  private closing: Promise<void> | null = null;
+  /** No publishes once the subscriptions drained: their last handlers may still publish. */
   private closed = false;
 
   constructor(private readonly options: KafkaBusOptions) {
@@ -196,7 +212,7 @@ export class KafkaBus implements MessageBus {
     options: SubscribeOptions,
     handler: MessageHandler<TopicValue<T>>,
   ): Promise<Subscription> {
-    if (this.closed) throw new Error(`bus closed: cannot subscribe to ${topic.name}`);
+    if (this.closing) throw new Error(`bus closed: cannot subscribe to ${topic.name}`);
     await this.ensureTopic(topic);
     const groupId = kafkaGroupId(options.group, topic);
     const startAt = options.fromBeginning ? new Map<number, string>() : await this.uncommittedEnds(topic, groupId);
@@ -215,13 +231,17 @@ export class KafkaBus implements MessageBus {
       topic,
       options,
       counters,
-      (payload) => this.handle(topic, options.group, counters, handler as MessageHandler<unknown>, payload),
+      (payload) => this.handleBatch(topic, options, counters, handler as MessageHandler<unknown>, payload),
       this.logger,
     );
     this.subscriptions.add(subscription);
     subscription.onClosed = () => this.subscriptions.delete(subscription);
     try {
-      await subscription.start(this.tuning.partitionsConsumedConcurrently, this.tuning.joinTimeoutMs);
+      await subscription.start(
+        this.tuning.partitionsConsumedConcurrently,
+        this.tuning.commitIntervalMs,
+        this.tuning.joinTimeoutMs,
+      );
       if (startAt.size > 0) {
         // Another member may have pinned (committed) meanwhile; its position stands.
         const still = await this.uncommittedPartitions(topic, groupId);
@@ -243,15 +263,20 @@ export class KafkaBus implements MessageBus {
     return { published: { ...this.published }, deadLettered: this.deadLettered, groups };
   }
 
-  /** Stops intake, lets in-flight handlers finish, commits, then disconnects. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
-    // Dead letters published by the last handlers are still in the queue.
-    await this.sendQueue.flush();
-    if (this.producerReady) await this.producer.disconnect().catch(() => undefined);
-    if (this.admin) await this.admin.disconnect().catch(() => undefined);
+  /**
+   * Stops intake, lets in-flight handlers finish (and publish what they
+   * produce), commits, then flushes the producer and disconnects.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+      this.closed = true;
+      // Results and dead letters published by the last handlers may still be queued.
+      await this.sendQueue.flush();
+      if (this.producerReady) await this.producer.disconnect().catch(() => undefined);
+      if (this.admin) await this.admin.disconnect().catch(() => undefined);
+    })();
+    return this.closing;
   }
 
   // ---- producing ------------------------------------------------------------
@@ -309,6 +334,9 @@ export class KafkaBus implements MessageBus {
   }
 
   private async createTopic(topic: Topic): Promise<void> {
+    // Asking first keeps the broker's "already exists" answer (logged by kafkajs) out of every start.
+    const existing = await this.adminCall((a) => a.listTopics());
+    if (existing.includes(topic.name)) return;
     const retentionMs =
       topic.contentType === 'application/json' ? this.options.retentionMs : this.options.cropRetentionMs;
     const created = await this.adminCall((a) =>
@@ -374,12 +402,46 @@ export class KafkaBus implements MessageBus {
 
   // ---- consuming ------------------------------------------------------------
 
+  /** One fetched batch of one partition through the subscription's window. */
+  private async handleBatch(
+    topic: Topic,
+    options: SubscribeOptions,
+    counters: GroupCounters,
+    handler: MessageHandler<unknown>,
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    const { batch } = payload;
+    try {
+      await runPartitionWindow(
+        batch.messages,
+        (message) => this.handle(topic, options.group, counters, handler, batch.partition, message),
+        {
+          resolveOffset: (offset) => payload.resolveOffset(offset),
+          heartbeat: () => payload.heartbeat(),
+          commitIfDue: () => payload.commitOffsetsIfNecessary(),
+          isRunning: () => payload.isRunning(),
+          isStale: () => payload.isStale(),
+        },
+        { concurrency: options.concurrency ?? 1, heartbeatIntervalMs: this.tuning.heartbeatIntervalMs },
+      );
+    } catch (err) {
+      if (err instanceof WindowHandlerError) {
+        this.logger.error(
+          { topic: topic.name, group: options.group, partition: batch.partition, offset: err.offset, err: err.message },
+          'kafka: message neither handled nor dead-lettered; it will be fetched again',
+        );
+      }
+      throw err;
+    }
+  }
+
   private async handle(
     topic: Topic,
     group: string,
     counters: GroupCounters,
     handler: MessageHandler<unknown>,
-    { partition, message }: EachMessagePayload,
+    partition: number,
+    message: KafkaMessage,
   ): Promise<void> {
     const key = message.key ? message.key.toString('utf8') : null;
     const meta: MessageMeta = {
@@ -500,11 +562,11 @@ class KafkaSubscription implements Subscription {
     private readonly topic: Topic,
     private readonly options: SubscribeOptions,
     private readonly counters: GroupCounters,
-    private readonly eachMessage: (payload: EachMessagePayload) => Promise<void>,
+    private readonly eachBatch: (payload: EachBatchPayload) => Promise<void>,
     private readonly logger: BusLogger,
   ) {}
 
-  async start(concurrency: number, joinTimeoutMs: number): Promise<void> {
+  async start(partitionsConcurrently: number, commitIntervalMs: number, joinTimeoutMs: number): Promise<void> {
     const { consumer, topic, options, counters, lag } = this;
     counters.lags.add(lag);
     const context = { topic: topic.name, group: options.group };
@@ -527,7 +589,13 @@ class KafkaSubscription implements Subscription {
     });
     await consumer.connect();
     await consumer.subscribe({ topic: topic.name, fromBeginning: options.fromBeginning ?? false });
-    await consumer.run({ partitionsConsumedConcurrently: concurrency, eachMessage: this.eachMessage });
+    await consumer.run({
+      partitionsConsumedConcurrently: partitionsConcurrently,
+      // The window resolves offsets itself: a batch cut short (shutdown, seek, failure) must not be resolved whole.
+      eachBatchAutoResolve: false,
+      autoCommitInterval: commitIntervalMs,
+      eachBatch: this.eachBatch,
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -555,8 +623,9 @@ class KafkaSubscription implements Subscription {
 
   close(): Promise<void> {
     if (!this.closing) {
-      // kafkajs' disconnect stops fetching, waits for the running handlers,
-      // commits what they resolved, leaves the group, then disconnects.
+      // kafkajs' disconnect stops fetching; the windows take no new message,
+      // wait for their running handlers and resolve what completed; kafkajs
+      // commits it, leaves the group, then disconnects.
       this.closing = this.consumer.disconnect().finally(() => {
         this.counters.lags.delete(this.lag);
         this.onClosed?.();

@@ -49,6 +49,7 @@ export class CameraSupervisor {
   private paused = false;
   private stopping = false;
   private pendingStall: CaptureError | null = null;
+  private lastResizeAt = Number.NEGATIVE_INFINITY;
   private readonly backoff: ExponentialBackoff;
   private readonly now: () => number;
   private readonly stallTimeoutMs: number;
@@ -165,6 +166,16 @@ export class CameraSupervisor {
     }
     if (!error.retryable) {
       this.fail(error.message);
+      return;
+    }
+    // A resolution change is not a failure: restart at once. Only a source that
+    // keeps changing size (twice within 10 s) goes through the backoff.
+    if (error.kind === 'resized' && this.now() - this.lastResizeAt > 10_000) {
+      this.lastResizeAt = this.now();
+      this.opts.logger.info({ reason: error.message }, 'restarting capture for the new resolution');
+      this.lastErrorValue = error.message;
+      this.reconnects++;
+      this.startRun();
       return;
     }
     if (this.backoff.attempt >= this.maxRetries) {

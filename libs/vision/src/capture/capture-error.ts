@@ -13,6 +13,8 @@ export type CaptureErrorKind =
   | 'auth'
   | 'ended'
   | 'stalled'
+  /** The input changed resolution mid-stream; the run is restarted at once for the new size. */
+  | 'resized'
   | 'spawn'
   | 'unsupported'
   | 'unknown';

@@ -5,7 +5,7 @@ import type { Logger } from '@crowdlens/common';
 import { frameByteLength, type Frame } from '../frame';
 import { buildFfmpegArgs, type FfmpegInput } from '../ffmpeg/ffmpeg-args';
 import type { FfmpegBinary } from '../ffmpeg/ffmpeg-locator';
-import { LineSplitter, OutputSizeDetector, parseFfmpegLogLine } from '../ffmpeg/ffmpeg-log';
+import { InputSizeWatcher, LineSplitter, OutputSizeDetector, parseFfmpegLogLine, type SizeChange } from '../ffmpeg/ffmpeg-log';
 import { CaptureError, classifyFfmpegExit } from './capture-error';
 import type { FrameSource, FrameSourceHandlers } from './frame-source.port';
 import { RawFrameSplitter } from './raw-frame-splitter';
@@ -50,6 +50,8 @@ export class FfmpegFrameSource implements FrameSource {
   private size: { width: number; height: number } | null = null;
   private startedAt = 0;
   private readonly errorLines: string[] = [];
+  private readonly inputSize = new InputSizeWatcher();
+  private resizeNoted = false;
   private exitPromise: Promise<void> = Promise.resolve();
   private logWindowStart = 0;
   private logLinesInWindow = 0;
@@ -170,7 +172,8 @@ export class FfmpegFrameSource implements FrameSource {
 
   private emitFrame(data: Buffer): void {
     const size = this.size;
-    if (!size || !this.handlers || this.stopRequested) return;
+    // After a failure (a resize among them) the frames still in the pipe are not passed on.
+    if (!size || !this.handlers || this.stopRequested || this.failure) return;
     const { input, fps } = this.opts;
     // Live and real-time sources are stamped with the wall clock. A file decoded
     // as fast as possible is stamped with its media time instead, so the tracker
@@ -185,6 +188,8 @@ export class FfmpegFrameSource implements FrameSource {
     const line = parseFfmpegLogLine(raw);
     const text = redactText(line.text);
     const revealed = sizeDetector.push(line.text.trim());
+    const change = this.inputSize.push(line.text);
+    if (change) this.onInputResized(change);
     const isProblem = line.level === 'error' || line.level === 'fatal' || line.level === 'panic';
     if (isProblem) {
       this.errorLines.push(text);
@@ -196,6 +201,34 @@ export class FfmpegFrameSource implements FrameSource {
       this.opts.logger.trace({ ffmpeg: text }, 'ffmpeg');
     }
     return revealed;
+  }
+
+  /**
+   * The decoded picture changed size. ffmpeg keeps the run's output size by
+   * stretching (see InputSizeWatcher), so frames stay whole, but the aspect is
+   * wrong from here on. A live source is restarted cleanly: the next run reads
+   * the new size from ffmpeg's output line, and no distorted frame is passed on.
+   * A file cannot be restarted where it was without replaying it, so it plays
+   * on, stretched, with a warning.
+   */
+  private onInputResized(change: SizeChange): void {
+    const from = `${change.from.width}x${change.from.height}`;
+    const to = `${change.to.width}x${change.to.height}`;
+    if (this.opts.input.kind === 'file') {
+      if (!this.resizeNoted) {
+        this.opts.logger.warn(
+          { from, to, frameSize: this.size },
+          'input resolution changed mid-file; ffmpeg scales it into the first frame size until the file ends',
+        );
+      }
+      this.resizeNoted = true;
+      return;
+    }
+    if (this.failure || this.stopRequested) return;
+    const message = `input resolution changed from ${from} to ${to}; capture restarted for the new size`;
+    this.opts.logger.warn({ from, to }, 'input resolution changed; restarting ffmpeg');
+    this.failure = new CaptureError('resized', message, true);
+    this.signalGroup('SIGTERM');
   }
 
   private logRateLimited(level: 'warn' | 'error', text: string): void {

@@ -53,7 +53,7 @@ describe('buildFfmpegArgs', () => {
     expect(valueOf(args, '-map')).toBe('0:v:0');
     expect(args.at(-1)).toBe('pipe:1');
     expect(args).toEqual(expect.arrayContaining(['-an', '-sn', '-nostdin']));
-    expect(valueOf(args, '-loglevel')).toBe('level+info');
+    expect(valueOf(args, '-loglevel')).toBe('level+verbose');
   });
 
   it('reads real-time files with -re and loops with -stream_loop before -i', () => {

@@ -80,10 +80,13 @@ export function buildFfmpegArgs(spec: FfmpegArgsSpec): string[] {
     '-nostdin',
     '-nostats',
     // `level+` tags every line ([error], [warning], [info]) so the reader can map
-    // them to log levels. `info` rather than `error`: the output stream line
-    // (`Video: rawvideo ..., 640x360`) is how the frame size becomes known.
+    // them to log levels. Not `error`: the output stream line (`Video: rawvideo
+    // ..., 640x360`, info) is how the frame size becomes known, and the filter
+    // graph lines (`graph 0 input from stream 0:0 ... w:640 h:360`, verbose) are
+    // how a mid-stream resolution change is noticed. Verbose adds a few dozen
+    // lines per run, none per frame.
     '-loglevel',
-    'level+info',
+    'level+verbose',
   ];
   if (spec.hwaccel) args.push('-hwaccel', spec.hwaccel);
 

@@ -74,3 +74,36 @@ export class OutputSizeDetector {
     return this.found;
   }
 }
+
+export interface SizeChange {
+  readonly from: { width: number; height: number };
+  readonly to: { width: number; height: number };
+}
+
+/**
+ * Notices the decoded input changing resolution mid-stream (a camera switched
+ * profile, an NVR spliced two recordings). ffmpeg then rebuilds its filter
+ * graph and, to keep the output size of the run, silently stretches the new
+ * picture into the old frame size (its `-autoscale` default): the frames stay
+ * whole but faces come out squashed. Each graph (re)configuration prints, at
+ * `verbose` level, `[graph 0 input from stream 0:0 @ 0x..] w:480 h:480 ...`;
+ * a second one with another size is the change.
+ */
+export class InputSizeWatcher {
+  private current: { width: number; height: number } | null = null;
+
+  get size(): { width: number; height: number } | null {
+    return this.current;
+  }
+
+  /** Returns the change when this line revealed one; the first size seen is not a change. */
+  push(text: string): SizeChange | null {
+    const m = /\bgraph \d+ input from stream \d+:\d+\b.*?\bw:(\d+) h:(\d+)\b/.exec(text);
+    if (!m) return null;
+    const size = { width: Number(m[1]), height: Number(m[2]) };
+    const previous = this.current;
+    this.current = size;
+    if (!previous || (previous.width === size.width && previous.height === size.height)) return null;
+    return { from: previous, to: size };
+  }
+}

@@ -6,9 +6,10 @@ import { BestCropSelector } from '../crop/best-crop-selector';
 import type { FaceCropper } from '../crop/face-cropper';
 import type { FaceDetection, FaceDetector } from '../detection/face-detector.port';
 import type { Frame } from '../frame';
-import { IouTracker } from '../tracking/iou-tracker';
+import { IouTracker, type IouTrackerOptions } from '../tracking/iou-tracker';
 import type { CameraStats } from './camera-stats';
 import { DropOldestQueue } from './frame-queue';
+import { MotionGate, type MotionGateOptions } from './motion-gate';
 
 export type CropSink = (crop: FaceCrop) => Promise<void>;
 
@@ -24,6 +25,10 @@ export interface CameraPipelineOptions {
   readonly detector: FaceDetector;
   readonly cropper: FaceCropper;
   readonly tracker: TrackerConfig;
+  /** Tracker settings beyond the config file's (SORT min hits, re-association). */
+  readonly tracking?: Omit<IouTrackerOptions, 'iouThreshold' | 'maxAgeMs'>;
+  /** Skip detection on frames where nothing changed; default on (see MotionGate). */
+  readonly motion?: Partial<MotionGateOptions>;
   readonly cropSink: CropSink;
   readonly stats: CameraStats;
   /** Logger bound to the camera. */
@@ -39,6 +44,9 @@ export interface CameraPipelineOptions {
 interface RunContext {
   readonly tracker: IouTracker;
   readonly selector: BestCropSelector;
+  readonly gate: MotionGate;
+  /** Time of the newest frame skipped by the gate; applied to the tracker in frame order. */
+  lastSkippedTs: number;
 }
 
 interface QueuedFrame {
@@ -78,6 +86,13 @@ export class CameraPipeline {
 
   push(frame: Frame): void {
     if (this.stopped) return;
+    const run = this.run;
+    // Decided here, in capture order, before the frame's buffer can be lent to a detector worker.
+    if (!run.gate.shouldAnalyse(frame)) {
+      this.opts.stats.framesSkipped++;
+      run.lastSkippedTs = frame.ts;
+      return;
+    }
     if (this.opts.overflow === 'backpressure') {
       // The source is paused once the queue is full; the few frames already read still fit.
       this.queue.append({ frame, run: this.run });
@@ -102,8 +117,10 @@ export class CameraPipeline {
   private newRun(): RunContext {
     const runId = randomUUID().slice(0, 8);
     return {
-      tracker: new IouTracker(this.opts.tracker, `${this.opts.cameraId}-${runId}`),
+      tracker: new IouTracker({ ...this.opts.tracking, ...this.opts.tracker }, `${this.opts.cameraId}-${runId}`),
       selector: new BestCropSelector(this.opts.tracker.cropsPerTrack),
+      gate: new MotionGate(this.opts.motion),
+      lastSkippedTs: Number.NEGATIVE_INFINITY,
     };
   }
 
@@ -112,8 +129,12 @@ export class CameraPipeline {
       const item = this.queue.shift();
       if (!item) break;
       this.inFlight++;
+      const startedAt = performance.now();
       const detection = this.opts.detector.detect(item.frame).then(
-        (faces) => ({ ok: true as const, faces }),
+        (faces) => {
+          this.opts.stats.markDetected(performance.now() - startedAt);
+          return { ok: true as const, faces };
+        },
         (err: unknown) => ({ ok: false as const, err }),
       );
       this.chain = this.chain
@@ -149,8 +170,12 @@ export class CameraPipeline {
 
   private async process({ frame, run }: QueuedFrame, faces: FaceDetection[]): Promise<void> {
     const { stats } = this.opts;
-    stats.markAnalysed(this.now());
-    stats.facesDetected += faces.length;
+    const now = this.now();
+    stats.markAnalysed(now);
+    stats.markFaces(now, faces.length);
+    // Frames skipped since the previous analysed one: nothing moved, so the
+    // tracks seen then are still there (kept alive, not aged out).
+    if (run.lastSkippedTs > run.tracker.lastFrameTs && run.lastSkippedTs < frame.ts) run.tracker.coast(run.lastSkippedTs);
     const update = run.tracker.update(faces, frame.ts);
     for (const id of update.ended) run.selector.end(id);
     stats.tracks += update.faces.filter((f) => f.isNew).length;

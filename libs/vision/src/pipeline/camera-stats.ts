@@ -2,12 +2,20 @@
 export class CameraStats {
   framesAnalysed = 0;
   framesDropped = 0;
+  /** Frames not sent to detection because nothing moved (motion gating). */
+  framesSkipped = 0;
   facesDetected = 0;
   tracks = 0;
   cropsEmitted = 0;
   cropErrors = 0;
   detectErrors = 0;
+  /** Detection latency (queue wait in the worker pool included), ms. */
+  detectMsTotal = 0;
+  detectCount = 0;
+  detectMsMax = 0;
   private readonly analysedAt: number[] = [];
+  /** [time, faces] of analysed frames with faces over the last minute. */
+  private readonly facesAt: Array<[number, number]> = [];
 
   constructor(
     /** Window over which `fps` is averaged. */
@@ -18,6 +26,37 @@ export class CameraStats {
     this.framesAnalysed++;
     this.analysedAt.push(now);
     this.prune(now);
+  }
+
+  markFaces(now: number, faces: number): void {
+    this.facesDetected += faces;
+    if (faces > 0) this.facesAt.push([now, faces]);
+    this.pruneFaces(now);
+  }
+
+  /** Faces detected over the last 60 s. */
+  facesPerMinute(now: number): number {
+    this.pruneFaces(now);
+    let n = 0;
+    for (const [, faces] of this.facesAt) n += faces;
+    return n;
+  }
+
+  private pruneFaces(now: number): void {
+    let drop = 0;
+    while (drop < this.facesAt.length && now - (this.facesAt[drop] as [number, number])[0] > 60_000) drop++;
+    if (drop > 0) this.facesAt.splice(0, drop);
+  }
+
+  markDetected(ms: number): void {
+    this.detectMsTotal += ms;
+    this.detectCount++;
+    if (ms > this.detectMsMax) this.detectMsMax = ms;
+  }
+
+  /** Mean detection latency since the camera was added, ms; 0 before the first detection. */
+  get detectMsMean(): number {
+    return this.detectCount === 0 ? 0 : this.detectMsTotal / this.detectCount;
   }
 
   /** Analysed frames per second over the recent window; 0 when idle. */
