@@ -6,6 +6,7 @@ import type { FaceDetection, FaceDetector } from '../detection/face-detector.por
 import type { Frame } from '../frame';
 import { CameraPipeline, type OverflowPolicy } from './camera-pipeline';
 import { CameraStats } from './camera-stats';
+import type { MotionGateOptions } from './motion-gate';
 
 /** Detector whose answers the test releases by hand, possibly out of order. */
 class ManualDetector implements FaceDetector {
@@ -30,7 +31,12 @@ function frame(seq: number): Frame {
 const faceAt = (x: number): FaceDetection => ({ box: { x, y: 20, width: 60, height: 60 }, score: 0.9 });
 const flush = () => new Promise((r) => setTimeout(r, 20));
 
-function setup(overflow: OverflowPolicy = 'drop-oldest', concurrency = 1, cropsPerTrack = 2) {
+function setup(
+  overflow: OverflowPolicy = 'drop-oldest',
+  concurrency = 1,
+  cropsPerTrack = 2,
+  extra: { motion?: Partial<MotionGateOptions>; minHits?: number } = {},
+) {
   const detector = new ManualDetector(concurrency);
   const stats = new CameraStats();
   const crops: FaceCrop[] = [];
@@ -40,6 +46,9 @@ function setup(overflow: OverflowPolicy = 'drop-oldest', concurrency = 1, cropsP
     detector,
     cropper: new FaceCropper(),
     tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack },
+    // The synthetic frames barely differ: gating is tested on its own below.
+    motion: extra.motion ?? { enabled: false },
+    tracking: { minHits: extra.minHits ?? 1 },
     cropSink: async (c) => {
       crops.push(c);
     },
@@ -142,5 +151,39 @@ describe('CameraPipeline', () => {
     await pipeline.stop();
     expect(crops).toHaveLength(2);
     expect(crops[0]?.trackId.split('-').slice(0, 3)).not.toEqual(crops[1]?.trackId.split('-').slice(0, 3));
+  });
+
+  it('skips detection on unchanged frames, counts them, and keeps the tracks alive', async () => {
+    // maxAgeMs is 1500: without coasting, a track unseen by detection for 2 s would close.
+    const { detector, crops, stats, pipeline } = setup('drop-oldest', 1, 5, { motion: { maxSkipMs: 10_000 } });
+    const still = (seq: number): Frame => ({ ...frame(0), data: Buffer.from(frame(0).data), ts: 1_000_000 + seq * 200, seq });
+    pipeline.push(still(0));
+    detector.calls[0]?.resolve([faceAt(20)]);
+    await flush();
+    for (let i = 1; i <= 10; i++) pipeline.push(still(i)); // 2 s of an unchanged picture
+    expect(detector.calls).toHaveLength(1);
+    expect(stats.framesSkipped).toBe(10);
+    // Something moves: analysed again, and the person is still the same track.
+    const moved = frame(11);
+    pipeline.push(moved);
+    expect(detector.calls).toHaveLength(2);
+    detector.calls[1]?.resolve([faceAt(22)]);
+    await pipeline.stop();
+    expect(stats.framesAnalysed).toBe(2);
+    expect(stats.tracks).toBe(1);
+    expect(new Set(crops.map((c) => c.trackId)).size).toBe(1);
+  });
+
+  it('with minHits 2, a one-frame detection never becomes a track or a crop', async () => {
+    const { detector, crops, stats, pipeline } = setup('drop-oldest', 1, 2, { minHits: 2 });
+    pipeline.push(frame(0));
+    detector.calls[0]?.resolve([faceAt(20), { box: { x: 100, y: 50, width: 40, height: 40 }, score: 0.6 }]);
+    await flush();
+    pipeline.push(frame(1));
+    detector.calls[1]?.resolve([faceAt(21)]);
+    await pipeline.stop();
+    expect(stats.tracks).toBe(1);
+    expect(crops).toHaveLength(1);
+    expect(crops[0]?.frameTs).toBe(frame(1).ts);
   });
 });
