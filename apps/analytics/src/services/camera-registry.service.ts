@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, redactUrl, type AppConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { CAMERA_STATUS_TOPIC, CAMERA_STATUS_SCHEMA_VERSION, type CameraStatus } from '@crowdlens/contracts';
@@ -12,7 +12,7 @@ export const cameraStatusGroup = (): string => `crowdlens-analytics-status-${hos
  * reports over the bus (cameras added at runtime, live health).
  */
 @Injectable()
-export class CameraRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
+export class CameraRegistry implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly statuses = new Map<string, CameraStatus>();
   private subscription: Subscription | null = null;
 
@@ -56,7 +56,7 @@ export class CameraRegistry implements OnApplicationBootstrap, OnApplicationShut
     return this.statuses.has(cameraId);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.subscription?.close();
   }
 }

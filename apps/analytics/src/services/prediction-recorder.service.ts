@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
 import { AGGREGATE_STORE, type AggregateStore, type PredictionRecord } from '@crowdlens/storage';
@@ -22,7 +22,7 @@ interface Waiting {
  * the store ignores ids it has already applied (no double counts).
  */
 @Injectable()
-export class PredictionRecorder implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PredictionRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private pending: Waiting[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -99,7 +99,7 @@ export class PredictionRecorder implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.subscription?.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;

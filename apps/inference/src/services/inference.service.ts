@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import {
@@ -18,7 +18,7 @@ export const INFERENCE_GROUP = 'crowdlens-inference';
 
 /** Crops in -> dynamic batches through the classifier -> predictions out. */
 @Injectable()
-export class InferenceService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class InferenceService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly batcher: DynamicBatcher<RgbImage, GenderScore>;
   private subscription: Subscription | null = null;
   private started = false;
@@ -76,8 +76,11 @@ export class InferenceService implements OnApplicationBootstrap, OnApplicationSh
     await this.bus.publish(GENDER_PREDICTIONS_TOPIC, prediction);
   }
 
-  /** Graceful: stop intake, let accepted crops finish, then release the model. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Graceful, before the bus closes: stop intake, let accepted crops finish and
+   * their predictions publish (offsets commit after), then release the model.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.subscription?.close();
     await this.batcher.close();
     await this.classifier.close();

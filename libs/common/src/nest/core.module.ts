@@ -17,6 +17,7 @@ import { RateLimiter } from '../auth/rate-limiter';
 import { OpenApiController } from '../openapi/openapi.controller';
 import '../openapi/core-routes';
 
+/** Runs after every service's beforeApplicationShutdown has drained its work onto the bus. */
 class BusCloser implements OnApplicationShutdown {
   constructor(@Inject(MESSAGE_BUS) private readonly bus: MessageBus) {}
   async onApplicationShutdown(): Promise<void> {
