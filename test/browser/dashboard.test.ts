@@ -56,6 +56,15 @@ interface CsvRow {
   unknown: number | null;
 }
 
+/** What the page functions below touch in the browser (the test compiles without the DOM lib). */
+interface TimelineChart {
+  data: { labels: string[]; datasets: { label: string; data: (number | null)[] }[] };
+}
+interface PageGlobals {
+  document: { getElementById(id: string): { textContent: string | null } | null };
+  Chart: { getChart(id: string): TimelineChart | undefined };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls a condition that lives outside the page (the API, the store). */
@@ -82,7 +91,8 @@ function parseCsv(text: string): { header: string; rows: CsvRow[] } {
     const cells = line.split(',');
     if (cells.length !== 9) throw new Error(`expected 9 cells: ${line}`);
     const bucketStart = Date.parse(cells[0]!);
-    if (!Number.isFinite(bucketStart) || new Date(bucketStart).toISOString() !== cells[0]) throw new Error(`bad timestamp: ${line}`);
+    if (!Number.isFinite(bucketStart) || new Date(bucketStart).toISOString() !== cells[0])
+      throw new Error(`bad timestamp: ${line}`);
     if (cells[3] !== 'true' && cells[3] !== 'false') throw new Error(`bad suppressed flag: ${line}`);
     return {
       bucketStart,
@@ -143,10 +153,6 @@ describe('dashboard in Chromium', () => {
     ]);
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
-    // TEMP-WORKAROUND (dev only): serve Chart.js while the server's asset route is broken.
-    await page.route('**/assets/chart.umd.js', (route) =>
-      route.fulfill({ contentType: 'text/javascript', body: readFileSync(join(repoRoot(), 'node_modules/chart.js/dist/chart.umd.js'), 'utf8') }),
-    );
     page.on('pageerror', (err) => void pageErrors.push(String(err)));
     // 401s are expected (logged out, wrong password); Chromium logs each failed request as a console error.
     page.on('console', (msg) => {
@@ -167,6 +173,17 @@ describe('dashboard in Chromium', () => {
     await page.getByTestId('login-submit').click();
   };
 
+  /** Waits until a KPI tile shows more than `floor`. */
+  const kpiAbove = (id: string, floor: number, timeout: number) =>
+    page.waitForFunction(
+      ([which, min]) => {
+        const g = globalThis as unknown as PageGlobals;
+        return Number(g.document.getElementById(which)?.textContent?.replace(/\D/g, '') || 0) > min;
+      },
+      [id, floor] as const,
+      { timeout, polling: 500 },
+    );
+
   /** /api/stats from inside the page: the same session cookie the dashboard uses. */
   const statsFromPage = (query: string): Promise<{ status: number; body: StatsBody }> =>
     page.evaluate(async (q) => {
@@ -175,11 +192,18 @@ describe('dashboard in Chromium', () => {
     }, query);
 
   it('shows the login form and rejects a wrong password', async () => {
+    // The page's own assets, Chart.js included (served from node_modules), load without a login.
+    for (const asset of ['/assets/chart.umd.js', '/assets/dashboard.js', '/assets/dashboard.css']) {
+      expect((await fetch(`${running.url}${asset}`)).status, asset).toBe(200);
+    }
     await page.goto(running.url);
     await page.getByTestId('login-form').waitFor({ state: 'visible', timeout: 15_000 });
     await expect(page.title()).resolves.toContain('CrowdLens');
     await login('operator', 'not-the-password');
-    await page.locator('#login-error').filter({ hasText: /wrong password/i }).waitFor({ timeout: 10_000 });
+    await page
+      .locator('#login-error')
+      .filter({ hasText: /wrong password/i })
+      .waitFor({ timeout: 10_000 });
     await expect(page.getByTestId('login-form').isVisible()).resolves.toBe(true);
   });
 
@@ -188,22 +212,23 @@ describe('dashboard in Chromium', () => {
     await page.getByTestId('login-form').waitFor({ state: 'hidden', timeout: 10_000 });
     await page.getByTestId('user').filter({ hasText: 'olga · operator' }).waitFor({ timeout: 10_000 });
     await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor({ timeout: 15_000 });
-    await page.locator('[data-camera="entrance"] [data-testid=camera-state]').filter({ hasText: 'streaming' }).waitFor({ timeout: 60_000 });
+    await page
+      .locator('[data-camera="entrance"] [data-testid=camera-state]')
+      .filter({ hasText: 'streaming' })
+      .waitFor({ timeout: 60_000 });
 
     const read = async () => ({
       visitors: kpiNumber(await page.getByTestId('kpi-visitors').textContent()),
       faces: kpiNumber(await page.getByTestId('kpi-faces').textContent()),
     });
     // First moment: people have been counted (detector and classifier warm up, first tracks close).
-    await page.waitForFunction(() => Number(document.getElementById('kpi-faces')?.textContent?.replace(/\D/g, '') || 0) > 0, null, {
-      timeout: 90_000,
-      polling: 500,
-    });
+    await kpiAbove('kpi-faces', 0, 90_000);
     const first = await read();
     // Second moment: more people, pushed over SSE without a reload.
     await page.waitForFunction(
       (before) => {
-        const n = (id: string) => Number(document.getElementById(id)?.textContent?.replace(/\D/g, '') || 0);
+        const g = globalThis as unknown as PageGlobals;
+        const n = (id: string) => Number(g.document.getElementById(id)?.textContent?.replace(/\D/g, '') || 0);
         return n('kpi-faces') > before.faces && n('kpi-visitors') > before.visitors;
       },
       first,
@@ -226,11 +251,13 @@ describe('dashboard in Chromium', () => {
     // people make the chart read as a timeline rather than a single bar (costs up to a minute).
     await page.waitForFunction(
       () => {
-        type C = { data: { datasets: { data: (number | null)[] }[] } };
-        const chart = (window as unknown as { Chart: { getChart(id: string): C | undefined } }).Chart.getChart('timeline');
+        const chart = (globalThis as unknown as PageGlobals).Chart.getChart('timeline');
         if (!chart) return false;
         const [female, male, unknown] = chart.data.datasets;
-        return female!.data.filter((_, i) => (female!.data[i] ?? 0) + (male!.data[i] ?? 0) + (unknown!.data[i] ?? 0) > 0).length >= 2;
+        return (
+          female!.data.filter((_, i) => (female!.data[i] ?? 0) + (male!.data[i] ?? 0) + (unknown!.data[i] ?? 0) > 0)
+            .length >= 2
+        );
       },
       null,
       { timeout: 90_000, polling: 1000 },
@@ -266,13 +293,12 @@ describe('dashboard in Chromium', () => {
     });
     const labels = () =>
       page.evaluate(() => {
-        const chart = (window as unknown as { Chart: { getChart(id: string): { data: { labels: string[] } } | undefined } }).Chart.getChart('timeline');
+        const chart = (globalThis as unknown as PageGlobals).Chart.getChart('timeline');
         return chart ? chart.data.labels : [];
       });
     const suppressedMarkers = () =>
       page.evaluate(() => {
-        type C = { data: { datasets: { data: (number | null)[] }[] } };
-        const chart = (window as unknown as { Chart: { getChart(id: string): C | undefined } }).Chart.getChart('timeline');
+        const chart = (globalThis as unknown as PageGlobals).Chart.getChart('timeline');
         return chart ? chart.data.datasets[3]!.data.filter((v) => v !== null).length : -1;
       });
     const live = await labels();
@@ -285,7 +311,10 @@ describe('dashboard in Chromium', () => {
     expect(day.length).toBeGreaterThanOrEqual(24);
     expect(day.length).toBeLessThanOrEqual(25);
     expect(day).not.toEqual(live.slice(0, day.length));
-    await page.getByTestId('suppressed-note').filter({ hasText: /1 bucket suppressed: fewer than 2 people/ }).waitFor({ timeout: 10_000 });
+    await page
+      .getByTestId('suppressed-note')
+      .filter({ hasText: /1 bucket suppressed: fewer than 2 people/ })
+      .waitFor({ timeout: 10_000 });
     await expect(suppressedMarkers()).resolves.toBe(1);
     // The counts survive the switch: today's visitors are inside the last 24 h.
     expect(kpiNumber(await page.getByTestId('kpi-visitors').textContent())).toBeGreaterThan(0);
@@ -302,7 +331,10 @@ describe('dashboard in Chromium', () => {
     // Live data keeps arriving, so the download is bracketed by two API reads: every count in the
     // file must lie between them, and with no arrivals in between they must match exactly.
     const before = await statsFromPage(query);
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.getByTestId('csv').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 15_000 }),
+      page.getByTestId('csv').click(),
+    ]);
     const after = await statsFromPage(query);
     expect(before.status).toBe(200);
     expect(after.status).toBe(200);
@@ -317,7 +349,11 @@ describe('dashboard in Chromium', () => {
     const key = (r: { cameraId: string; bucketStart: number }) => `${r.cameraId}@${r.bucketStart}`;
     const beforeByKey = new Map(before.body.series.map((r) => [key(r), r]));
     const afterByKey = new Map(after.body.series.map((r) => [key(r), r]));
-    for (const r of before.body.series) expect(rows.some((c) => key(c) === key(r)), key(r)).toBe(true);
+    for (const r of before.body.series)
+      expect(
+        rows.some((c) => key(c) === key(r)),
+        key(r),
+      ).toBe(true);
     for (const r of rows) {
       const a = afterByKey.get(key(r));
       expect(a, `${key(r)} missing from /api/stats`).toBeDefined();
@@ -364,9 +400,7 @@ describe('dashboard in Chromium', () => {
     await expect(page.locator('[data-camera]').count()).resolves.toBe(0);
     await expect(page.getByTestId('camera-state').count()).resolves.toBe(0);
     // Counts are for viewers too.
-    await page.waitForFunction(() => Number(document.getElementById('kpi-visitors')?.textContent?.replace(/\D/g, '') || 0) > 0, null, {
-      timeout: 15_000,
-    });
+    await kpiAbove('kpi-visitors', 0, 15_000);
     const cameras = await page.evaluate(async () => (await fetch('/api/cameras')).status);
     expect(cameras).toBe(403);
     expect(pageErrors).toEqual([]);

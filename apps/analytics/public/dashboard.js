@@ -59,7 +59,7 @@
     split = new Chart($('split'), {
       type: 'doughnut',
       data: { labels: ['female', 'male', 'unknown'], datasets: [{ data: [0, 0, 0], backgroundColor: [COLORS.female, COLORS.male, COLORS.unknown], borderWidth: 0 }] },
-      options: { animation: false, maintainAspectRatio: false, plugins: { legend: { position: 'bottom' } } },
+      options: { animation: false, maintainAspectRatio: false, cutout: '62%', plugins: { legend: { position: 'bottom', labels: { usePointStyle: true } } } },
     });
   }
 

@@ -71,7 +71,9 @@ const DEFAULT_TUNING: Omit<KafkaBusTuning, 'partitionsConsumedConcurrently'> = {
   requestTimeoutMs: 30_000,
   // ~2 minutes of retrying before a publish or a consumer gives up.
   retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 5_000 },
-  sessionTimeoutMs: 30_000,
+  // Failover time after a crash. Safe this short because the partition window
+  // heartbeats while handlers run (kafkajs only heartbeats between messages).
+  sessionTimeoutMs: 10_000,
   rebalanceTimeoutMs: 60_000,
   heartbeatIntervalMs: 1_000,
   commitIntervalMs: 1_000,

@@ -119,6 +119,25 @@ describe('CameraSupervisor', () => {
     expect(s.lastError).toBeNull();
   });
 
+  it('restarts at once for a resolution change, and backs off only if it keeps changing', async () => {
+    const s = supervisor();
+    s.start();
+    last().frame();
+    const resized = () => new CaptureError('resized', 'input resolution changed from 640x360 to 480x480', true);
+    last().fail(resized());
+    expect(sources).toHaveLength(2);
+    expect(s.state).toBe('connecting');
+    expect(s.lastError).toMatch(/resolution changed/);
+    expect(s.reconnects).toBe(1);
+    last().frame();
+    expect(s.state).toBe('streaming');
+    // A second change within 10 s: treated like any other retryable failure.
+    last().fail(resized());
+    expect(s.state).toBe('backoff');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sources).toHaveLength(3);
+  });
+
   it('gives up after maxRetries', async () => {
     const s = supervisor({ maxRetries: 2 });
     s.start();

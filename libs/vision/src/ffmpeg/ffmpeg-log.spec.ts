@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, OutputSizeDetector, parseFfmpegLogLine } from './ffmpeg-log';
+import { InputSizeWatcher, LineSplitter, OutputSizeDetector, parseFfmpegLogLine } from './ffmpeg-log';
 
 describe('parseFfmpegLogLine', () => {
   it('reads the level tag, with or without a component prefix', () => {
@@ -60,5 +60,19 @@ describe('OutputSizeDetector', () => {
     const d = new OutputSizeDetector();
     expect(d.push('Stream #0:0: Video: rawvideo (RGB[24] / 0x18424752), rgb24, 640x360')).toBeNull();
     expect(d.size).toBeNull();
+  });
+});
+
+describe('InputSizeWatcher', () => {
+  // Real ffmpeg 5.1 verbose lines (tags stripped) for a stream that switches from 640x360 to 480x480.
+  const first = '[graph 0 input from stream 0:0 @ 0x558283ad0600] w:640 h:360 pixfmt:yuv420p tb:1/90000 fr:10/1 sar:1/1';
+  const second = '[graph 0 input from stream 0:0 @ 0x558283ad0cc0] w:480 h:480 pixfmt:yuv420p tb:1/90000 fr:10/1 sar:16/9';
+  it('reports a change of the decoded size, not the first size nor a repeat', () => {
+    const w = new InputSizeWatcher();
+    expect(w.push(first)).toBeNull();
+    expect(w.size).toEqual({ width: 640, height: 360 });
+    expect(w.push(first)).toBeNull();
+    expect(w.push('[Parsed_scale_1 @ 0x55] w:480 h:480 fmt:yuv420p sar:16/9 -> w:640 h:640 fmt:yuv420p')).toBeNull();
+    expect(w.push(second)).toEqual({ from: { width: 640, height: 360 }, to: { width: 480, height: 480 } });
   });
 });
