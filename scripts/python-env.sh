@@ -65,7 +65,7 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check --no-input)
 EXTRA=()
 # A CPU wheel index offers torch==X+cpu, which pip prefers over PyPI's X (a local
 # version sorts higher) and which has no nvidia-* dependencies.
-[[ -n "${CROWDLENS_TORCH_INDEX_URL:-}" ]] && EXTRA=(--extra-index-url "$CROWDLENS_TORCH_INDEX_URL")
+if [[ -n "${CROWDLENS_TORCH_INDEX_URL:-}" ]]; then EXTRA=(--extra-index-url "$CROWDLENS_TORCH_INDEX_URL"); fi
 # --no-cache-dir: the venv is the cache; a second multi-GB copy in ~/.cache/pip buys nothing.
 "${PIP[@]}" install --no-cache-dir --progress-bar off "${EXTRA[@]}" -r "$REQ" >&2
 echo "$STAMP" >"$STAMP_FILE"

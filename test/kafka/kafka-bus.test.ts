@@ -136,6 +136,37 @@ describe('KafkaBus on a real broker', () => {
     expect(first.value.byteLength).toBeLessThan(sent[7]!.jpeg.byteLength + 600);
   });
 
+  it('provisions crop topics with short retention and rolling segments, other topics with long retention', async () => {
+    const crops = janitor.topic(FACE_CROPS_TOPIC, 'config-crops');
+    const predictions = janitor.topic(GENDER_PREDICTIONS_TOPIC, 'config-json');
+    const bus = newBus(4);
+    await bus.publish(crops, crop(1, 'cam-1'));
+    await bus.publish(predictions, prediction('p-1', 'cam-1'));
+    const admin = rawKafka(kafka.brokers).admin();
+    await admin.connect();
+    try {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [crops, predictions].map((t) => ({
+          type: 2 /* TOPIC */,
+          name: t.name,
+          configNames: ['retention.ms', 'segment.ms'],
+        })),
+      });
+      const config = (name: string) =>
+        Object.fromEntries(
+          resources.find((r) => r.resourceName === name)!.configEntries.map((e) => [e.configName, e.configValue]),
+        );
+      // newBus: cropRetentionMs 60 s, retentionMs 1 h.
+      expect(config(crops.name)).toEqual({ 'retention.ms': '60000', 'segment.ms': '30000' });
+      expect(config(predictions.name)['retention.ms']).toBe('3600000');
+      const [meta] = (await admin.fetchTopicMetadata({ topics: [crops.name] })).topics;
+      expect(meta!.partitions).toHaveLength(4);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('dead-letters poison messages with a reason and keeps the stream going', async () => {
     const topic = janitor.topic(GENDER_PREDICTIONS_TOPIC, 'poison');
     const crops = janitor.topic(FACE_CROPS_TOPIC, 'poison-crops');

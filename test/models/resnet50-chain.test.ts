@@ -115,12 +115,13 @@ describe('ResNet50: train -> export -> serve', () => {
     }
   });
 
-  it('runs behind the DynamicBatcher: every crop gets its own score', async () => {
+  it('runs behind the DynamicBatcher, two batches in flight: every crop gets its own score', async () => {
     const classifier = new OnnxGenderClassifier({ path: model });
     await classifier.load();
     const reports: number[] = [];
     const batcher = new DynamicBatcher<RgbImage, { probMale: number }>(
-      { maxBatch: 3, maxWaitMs: 20, queueCapacity: 16, maxInFlight: 1 },
+      // Two batches in flight: each must preprocess into its own input buffer.
+      { maxBatch: 3, maxWaitMs: 20, queueCapacity: 16, maxInFlight: 2 },
       (items) => classifier.classify(items),
       (r) => reports.push(r.size),
     );

@@ -1,15 +1,23 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, redactText, type AppConfig, type CameraConfig } from '@crowdlens/config';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { APP_CONFIG, redactText, redactUrl, type AppConfig, type CameraConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
 import { CAMERA_STATUS_TOPIC, FACE_CROPS_TOPIC, type CameraStatus, type FaceCrop } from '@crowdlens/contracts';
 import { LOGGER, Readiness } from '@crowdlens/common';
-import { CameraManager } from '@crowdlens/vision';
+import { CameraManager, DuplicateCameraError, inputFromUrl, UnsupportedSourceError, type CameraDetails } from '@crowdlens/vision';
 import type { Logger } from 'pino';
 import { IngestMetrics } from './ingest-metrics';
 
 /**
  * Owns the cameras of this process: capture -> detect -> track -> crop run in
- * libs/vision; this service only connects them to the bus.
+ * libs/vision; this service connects them to the bus and to the admin API.
  */
 @Injectable()
 export class IngestService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -35,20 +43,41 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     await this.manager.start();
-    for (const camera of this.config.cameras) await this.addCamera(camera);
+    for (const camera of this.config.cameras) await this.manager.add(camera);
     this.ready = true;
   }
 
-  addCamera(camera: CameraConfig): Promise<CameraStatus> {
-    return this.manager.add(camera);
+  /** Adds a camera at runtime (admin API). 409 for a taken id, 400 for a URL scheme ffmpeg is not given. */
+  async addCamera(camera: CameraConfig): Promise<CameraDetails> {
+    try {
+      inputFromUrl(camera.url, camera, redactUrl(camera.url));
+    } catch (err) {
+      if (err instanceof UnsupportedSourceError) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [`url: ${err.message}`] });
+      throw err;
+    }
+    try {
+      await this.manager.add(camera);
+    } catch (err) {
+      if (err instanceof DuplicateCameraError) throw new ConflictException(err.message);
+      throw err;
+    }
+    this.logger.info({ cameraId: camera.id, url: redactUrl(camera.url) }, 'camera added through the admin API');
+    return this.manager.details(camera.id) as CameraDetails;
   }
 
-  removeCamera(cameraId: string): Promise<boolean> {
-    return this.manager.remove(cameraId);
+  /** Removes a camera; resolves once its ffmpeg child has exited. 404 for an unknown id. */
+  async removeCamera(cameraId: string): Promise<void> {
+    if (!(await this.manager.remove(cameraId))) throw new NotFoundException(`camera "${cameraId}" does not exist`);
+    this.metrics.forget(cameraId);
+    this.logger.info({ cameraId }, 'camera removed through the admin API');
   }
 
   cameras(): CameraStatus[] {
     return this.manager.list();
+  }
+
+  cameraDetails(): CameraDetails[] {
+    return this.manager.listDetails();
   }
 
   private async publishCrop(crop: FaceCrop): Promise<void> {
@@ -57,7 +86,9 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private publishStatus(status: CameraStatus): void {
-    this.metrics.status(status);
+    // Called from inside manager.add(), before the constructor's assignment is visible to it.
+    const details = this.manager?.details(status.cameraId);
+    this.metrics.status(status, details);
     this.bus.publish(CAMERA_STATUS_TOPIC, status).catch((err: unknown) => {
       this.logger.warn({ cameraId: status.cameraId, err: redactText(String(err)) }, 'camera status not published');
     });

@@ -339,22 +339,16 @@ export class KafkaBus implements MessageBus {
     // Asking first keeps the broker's "already exists" answer (logged by kafkajs) out of every start.
     const existing = await this.adminCall((a) => a.listTopics());
     if (existing.includes(topic.name)) return;
-    const retentionMs =
-      topic.contentType === 'application/json' ? this.options.retentionMs : this.options.cropRetentionMs;
+    const configEntries = topicConfig(topic, this.options);
     const created = await this.adminCall((a) =>
       a.createTopics({
         waitForLeaders: true,
-        topics: [
-          {
-            topic: topic.name,
-            numPartitions: this.options.partitions,
-            configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
-          },
-        ],
+        topics: [{ topic: topic.name, numPartitions: this.options.partitions, configEntries }],
       }),
     );
     if (created) {
-      this.logger.info({ topic: topic.name, partitions: this.options.partitions, retentionMs }, 'kafka topic created');
+      const config = Object.fromEntries(configEntries.map((e) => [e.name, e.value]));
+      this.logger.info({ topic: topic.name, partitions: this.options.partitions, config }, 'kafka topic created');
     }
   }
 
@@ -502,6 +496,28 @@ export class KafkaBus implements MessageBus {
       failedAt: Date.now(),
     });
   }
+}
+
+/**
+ * Topic configs for a topic this bus creates. Crops are faces: besides the
+ * short `retention.ms`, their segments roll every half retention period —
+ * Kafka deletes a segment only once its newest message has expired, so
+ * under steady traffic a crop would otherwise live until the segment fills
+ * its 1 GiB or reaches the broker's 7-day `segment.ms`. A crop is then gone
+ * at most ~1.5 retention periods (plus the broker's retention check
+ * interval) after it was published.
+ */
+export function topicConfig(
+  topic: Topic,
+  options: Pick<KafkaBusOptions, 'retentionMs' | 'cropRetentionMs'>,
+): Array<{ name: string; value: string }> {
+  if (topic.contentType === 'application/json') {
+    return [{ name: 'retention.ms', value: String(options.retentionMs) }];
+  }
+  return [
+    { name: 'retention.ms', value: String(options.cropRetentionMs) },
+    { name: 'segment.ms', value: String(Math.max(1_000, Math.floor(options.cropRetentionMs / 2))) },
+  ];
 }
 
 /** Headers, codec and schema: anything wrong here is the message's fault, never retried. */

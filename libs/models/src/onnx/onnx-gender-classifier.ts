@@ -47,7 +47,12 @@ export class OnnxGenderClassifier implements GenderClassifier {
   private session: ort.InferenceSession | null = null;
   private manifest: ModelManifest | null = null;
   private readonly preprocessor = new TorchvisionPreprocessor();
-  private batchBuffer: Float32Array = new Float32Array(0);
+  /**
+   * Preallocated NCHW input buffers. onnxruntime reads a buffer while `run` is
+   * pending, so concurrent batches (batcher maxInFlight > 1) each take their
+   * own; in steady state no batch allocates.
+   */
+  private readonly freeBuffers: Float32Array[] = [];
   private activeProvider: OnnxExecutionProvider = 'cpu';
   private readonly manifestPath: string;
   private readonly logger: ModelLogger;
@@ -110,11 +115,15 @@ export class OnnxGenderClassifier implements GenderClassifier {
     const manifest = this.manifest;
     if (!session || !manifest) throw new Error('OnnxGenderClassifier.classify called before load()');
     if (batch.length === 0) return new Float32Array(0);
-    const per = this.preprocessor.imageLength;
-    if (this.batchBuffer.length < batch.length * per) this.batchBuffer = this.preprocessor.allocate(batch.length);
-    for (let i = 0; i < batch.length; i++) this.preprocessor.writeInto(batch[i]!, this.batchBuffer, i);
-    const view = this.batchBuffer.subarray(0, batch.length * per);
-    return this.run(session, manifest, view, batch.length);
+    const needed = batch.length * this.preprocessor.imageLength;
+    const index = this.freeBuffers.findIndex((b) => b.length >= needed);
+    const buffer = index >= 0 ? this.freeBuffers.splice(index, 1)[0]! : this.preprocessor.allocate(batch.length);
+    try {
+      for (let i = 0; i < batch.length; i++) this.preprocessor.writeInto(batch[i]!, buffer, i);
+      return await this.run(session, manifest, buffer.subarray(0, needed), batch.length);
+    } finally {
+      this.freeBuffers.push(buffer);
+    }
   }
 
   /** Runs an already preprocessed NCHW float32 batch (used by tests to compare with Python on the same tensor). */
@@ -129,7 +138,7 @@ export class OnnxGenderClassifier implements GenderClassifier {
     const session = this.session;
     this.session = null;
     this.manifest = null;
-    this.batchBuffer = new Float32Array(0);
+    this.freeBuffers.length = 0;
     if (session) await session.release();
   }
 

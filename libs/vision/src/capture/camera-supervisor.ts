@@ -159,7 +159,7 @@ export class CameraSupervisor {
     if (this.streamingSince > 0 && this.now() - this.streamingSince >= this.stableAfterMs) this.backoff.reset();
 
     if (error.kind === 'ended' && this.opts.isFile) {
-      this.opts.logger.info('file source ended');
+      this.opts.logger.info({ reason: error.message }, 'file source ended');
       this.shutdownTimers();
       this.setState('stopped', null);
       return;

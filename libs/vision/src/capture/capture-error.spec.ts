@@ -76,4 +76,32 @@ describe('classifyFfmpegExit', () => {
     expect(e.message).toContain('SIGSEGV');
     expect(e.message).toContain('weird');
   });
+
+  it('a server that connects but never answers is a timeout, retryable, not "not a video"', () => {
+    const silent = { ...exit(['rtsp://cam/x: Invalid data found when processing input']), elapsedMs: 3050, ioTimeoutMs: 3000 };
+    expect(classifyFfmpegExit(silent, rtsp)).toMatchObject({ kind: 'timeout', retryable: true });
+    expect(classifyFfmpegExit(silent, rtsp).message).toMatch(/did not answer within 3 s/);
+    // A quick "invalid data" is still invalid data.
+    expect(classifyFfmpegExit({ ...silent, elapsedMs: 200 }, rtsp).kind).toBe('invalid-input');
+    // And a timeout never hides an authentication failure.
+    const auth = { ...silent, errorLines: ['method DESCRIBE failed: 401 Unauthorized'] };
+    expect(classifyFfmpegExit(auth, rtsp).kind).toBe('auth');
+  });
+
+  it('a truncated file that decoded frames ended (damaged), it is not "not a video"', () => {
+    // Real ffmpeg 5.1 lines for sample.mp4 cut at 55 %: exit code 0, 130 frames.
+    const e = classifyFfmpegExit(
+      exit(
+        [
+          'Error while decoding stream #0:0: Invalid data found when processing input',
+          '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55ef] stream 0, offset 0xb0c2e: partial file',
+        ],
+        0,
+        130,
+      ),
+      file,
+    );
+    expect(e.kind).toBe('ended');
+    expect(e.message).toMatch(/^end of file \(damaged input: .*partial file\)$/);
+  });
 });

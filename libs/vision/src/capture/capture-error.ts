@@ -36,6 +36,9 @@ export interface FfmpegExit {
   /** Recent [error]/[fatal] lines, already redacted, oldest first. */
   readonly errorLines: readonly string[];
   readonly framesReceived: number;
+  /** How long the run lasted, and the I/O timeout ffmpeg was given (network inputs). */
+  readonly elapsedMs?: number;
+  readonly ioTimeoutMs?: number;
 }
 
 interface Rule {
@@ -107,6 +110,19 @@ function summary(lines: readonly string[]): string {
  */
 export function classifyFfmpegExit(exit: FfmpegExit, input: FfmpegInput): CaptureError {
   const isFile = input.kind === 'file';
+  // A server that accepts the TCP connection and then never answers: ffmpeg's
+  // read times out and it reports "Invalid data found when processing input",
+  // which would otherwise read as "not a video" and give up for good.
+  if (
+    !isFile &&
+    exit.framesReceived === 0 &&
+    exit.ioTimeoutMs !== undefined &&
+    (exit.elapsedMs ?? 0) >= exit.ioTimeoutMs * 0.9 &&
+    exit.errorLines.every((l) => !/\b40[134]\b|Unauthorized|Forbidden|refused|unreachable|resolve/i.test(l))
+  ) {
+    const seconds = Math.round(exit.ioTimeoutMs / 1000);
+    return new CaptureError('timeout', `connection timed out: the camera did not answer within ${seconds} s`, true);
+  }
   // ffmpeg quotes the input in its messages; a path like /videos/cam-404.mp4 or a
   // URL with "401" in it must not decide the diagnosis, so names are removed first.
   const messages = exit.errorLines.map((l) => {
@@ -115,6 +131,9 @@ export function classifyFfmpegExit(exit: FfmpegExit, input: FfmpegInput): Captur
   });
   for (const rule of RULES) {
     if (rule.appliesTo === (isFile ? 'network' : 'file')) continue;
+    // Video was decoded, so it is a video: "invalid data" here means damage (a
+    // truncated file, corrupt packets), not the wrong kind of file.
+    if (rule.kind === 'invalid-input' && exit.framesReceived > 0) continue;
     if (!messages.some((l) => rule.test.test(l))) continue;
     const retryable = !isFile && rule.kind !== 'auth' && rule.kind !== 'invalid-input';
     const fileMsg = rule.kind === 'not-found' && isFile ? `${rule.message}: ${input.path}` : rule.message;
@@ -128,9 +147,10 @@ export function classifyFfmpegExit(exit: FfmpegExit, input: FfmpegInput): Captur
         !isFile,
       );
     }
+    const damage = exit.errorLines.length > 0 ? ` (damaged input${summary(exit.errorLines)})` : '';
     return new CaptureError(
       'ended',
-      isFile ? 'end of file' : 'stream ended: the camera closed the connection',
+      (isFile ? 'end of file' : 'stream ended: the camera closed the connection') + damage,
       !isFile,
     );
   }

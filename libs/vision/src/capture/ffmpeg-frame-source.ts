@@ -25,6 +25,7 @@ export interface FfmpegFrameSourceOptions {
   readonly now?: () => number;
 }
 
+const DEFAULT_IO_TIMEOUT_MS = 10_000;
 /** Recent error lines kept for diagnosis when ffmpeg exits. */
 const ERROR_LINES_KEPT = 10;
 /** Warning/error lines logged per window; a corrupt stream can print one per frame. */
@@ -74,7 +75,7 @@ export class FfmpegFrameSource implements FrameSource {
     const args = buildFfmpegArgs({
       input: opts.input,
       output: { fps: opts.fps, width: opts.width },
-      ioTimeoutMs: opts.ioTimeoutMs ?? 10_000,
+      ioTimeoutMs: opts.ioTimeoutMs ?? DEFAULT_IO_TIMEOUT_MS,
       libavformatMajor: opts.binary.libavformatMajor,
       ...(opts.hwaccel ? { hwaccel: opts.hwaccel } : {}),
     });
@@ -259,7 +260,17 @@ export class FfmpegFrameSource implements FrameSource {
     }
     const error =
       this.failure ??
-      classifyFfmpegExit({ code, signal, errorLines: this.errorLines, framesReceived: this.seq }, this.opts.input);
+      classifyFfmpegExit(
+        {
+          code,
+          signal,
+          errorLines: this.errorLines,
+          framesReceived: this.seq,
+          elapsedMs: this.now() - this.startedAt,
+          ioTimeoutMs: this.opts.ioTimeoutMs ?? DEFAULT_IO_TIMEOUT_MS,
+        },
+        this.opts.input,
+      );
     this.opts.logger.debug({ code, signal, frames: this.seq, kind: error.kind }, 'ffmpeg exited');
     handlers.onExit(error);
   }

@@ -1,0 +1,3 @@
+import { AdminCamerasController } from './admin-cameras.controller';
+
+export const INGEST_CONTROLLERS = [AdminCamerasController];
