@@ -13,11 +13,11 @@
 # ("libcudart.so.13: cannot open shared object file", measured with torch
 # 2.15.0). The CPU-only wheels live on the PyTorch index, which this project's
 # machines cannot reach. So we accept the full install (measured on the
-# 2-core dev machine: ~1m45s, 5.8 GB on disk) and cache it: the venv is kept
-# and only rebuilt when tools/requirements.txt or the Python version changes.
-# Set CROWDLENS_TORCH_INDEX_URL to a CPU wheel index (e.g. PyTorch's own
-# /whl/cpu) on machines that can reach one to get a ~1 GB environment instead
-# (that path cannot be exercised from this project's machines).
+# 2-core dev machine: 5.8 GB on disk, 1m45s idle, 4m15s under load) and cache
+# it: the venv is kept and only rebuilt when tools/requirements.txt or the
+# Python version changes. Set CROWDLENS_TORCH_INDEX_URL to a CPU wheel index
+# (e.g. PyTorch's own /whl/cpu) on machines that can reach one to skip the
+# nvidia-* wheels (that path cannot be exercised from this project's machines).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -5,7 +5,7 @@
  * keep-alive clients for a fixed time; the same with 1 client as the baseline.
  *
  *   npm run build
- *   node dist/bench/analytics/stats-load.js [--clients 50] [--seconds 30] [--baseline-seconds 30] [--days 30] [--cameras 16]
+ *   node dist/bench/analytics/stats-load.js [--clients 50] [--seconds 30] [--baseline-seconds 30] [--rounds 3] [--days 30] [--cameras 16]
  *
  * Query mix, round robin per client (each client starts at a different point):
  *   - day-by-hour:    the last 24 h by hour, all cameras        (16 x 24 = 384 rows)
@@ -20,6 +20,11 @@
  *
  * Latency is per request, from write to the last byte of the body; requests
  * per second count completed 200s. Printed as a markdown table.
+ *
+ * The 1-client and N-client runs are interleaved in --rounds slices (1, N,
+ * 1, N, ...) so that load from other processes on a shared machine hits both
+ * alike and the ratio stays meaningful; the CPU line says how much of a core
+ * the server actually got.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -48,10 +53,19 @@ interface Args {
   days: number;
   cameras: number;
   warmupSeconds: number;
+  rounds: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { clients: 50, seconds: 30, baselineSeconds: 30, days: 30, cameras: 16, warmupSeconds: 3 };
+  const args: Args = {
+    clients: 50,
+    seconds: 30,
+    baselineSeconds: 30,
+    days: 30,
+    cameras: 16,
+    warmupSeconds: 3,
+    rounds: 3,
+  };
   const names: Record<string, keyof Args> = {
     clients: 'clients',
     seconds: 'seconds',
@@ -59,13 +73,14 @@ function parseArgs(argv: readonly string[]): Args {
     days: 'days',
     cameras: 'cameras',
     'warmup-seconds': 'warmupSeconds',
+    rounds: 'rounds',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const name = names[argv[i]?.replace(/^--/, '') ?? ''];
     const value = Number(argv[i + 1]);
-    if (!name || !Number.isInteger(value) || value < 0) {
+    if (!name || !Number.isInteger(value) || value < (name === 'warmupSeconds' ? 0 : 1)) {
       throw new Error(
-        `usage: stats-load [--clients N] [--seconds N] [--baseline-seconds N] [--days N] [--cameras N] [--warmup-seconds N] (bad: ${argv[i]})`,
+        `usage: stats-load [--clients N] [--seconds N] [--baseline-seconds N] [--rounds N] [--days N] [--cameras N] [--warmup-seconds N] (bad: ${argv[i]})`,
       );
     }
     args[name] = value;
@@ -337,6 +352,21 @@ async function run(
   };
 }
 
+/** Rounds of the same client count as one run: latencies pooled, CPU shares weighted by time. */
+function merge(runs: readonly RunResult[]): RunResult {
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const latencies: Record<Kind, number[]> = { 'day-by-hour': [], 'cam-by-minute': [], 'store-by-day': [] };
+  for (const r of runs) for (const k of KINDS) latencies[k].push(...r.latencies[k]);
+  return {
+    clients: runs[0]!.clients,
+    seconds,
+    latencies,
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    serverCpu: runs.reduce((n, r) => n + r.serverCpu * r.seconds, 0) / seconds,
+    clientCpu: runs.reduce((n, r) => n + r.clientCpu * r.seconds, 0) / seconds,
+  };
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -416,8 +446,16 @@ async function main(): Promise<void> {
     );
 
     const pid = server.pid!;
-    const baselineRun = await run(pid, port, 1, args.baselineSeconds, args.warmupSeconds, seeded.end, cameraIds);
-    const loadedRun = await run(pid, port, args.clients, args.seconds, args.warmupSeconds, seeded.end, cameraIds);
+    const baselineRuns: RunResult[] = [];
+    const loadedRuns: RunResult[] = [];
+    for (let round = 0; round < args.rounds; round++) {
+      const warmup = round === 0 ? args.warmupSeconds : 0;
+      const slice = (total: number) => total / args.rounds;
+      baselineRuns.push(await run(pid, port, 1, slice(args.baselineSeconds), warmup, seeded.end, cameraIds));
+      loadedRuns.push(await run(pid, port, args.clients, slice(args.seconds), warmup, seeded.end, cameraIds));
+    }
+    const baselineRun = merge(baselineRuns);
+    const loadedRun = merge(loadedRuns);
     const baseline = summarise(baselineRun);
     const loaded = summarise(loadedRun);
     report('');

@@ -64,9 +64,15 @@ function parseArgs(argv: readonly string[]): Args {
     const name = argv[i]?.replace(/^--/, '');
     const value = argv[i + 1];
     if (name === 'model' && value) args.model = value;
-    else if ((name === 'seconds' || name === 'threads' || name === 'rounds' || name === 'max-wait-ms') && Number(value) > 0) {
+    else if (
+      (name === 'seconds' || name === 'threads' || name === 'rounds' || name === 'max-wait-ms') &&
+      Number(value) > 0
+    ) {
       args[name === 'max-wait-ms' ? 'maxWaitMs' : name] = Number(value);
-    } else throw new Error(`usage: resnet50-throughput [--model PATH] [--seconds N] [--rounds N] [--threads N] [--max-wait-ms N] (bad: ${argv[i]})`);
+    } else
+      throw new Error(
+        `usage: resnet50-throughput [--model PATH] [--seconds N] [--rounds N] [--threads N] [--max-wait-ms N] (bad: ${argv[i]})`,
+      );
   }
   return args;
 }
@@ -75,9 +81,13 @@ function ensureModel(path: string): void {
   if (existsSync(path) && existsSync(`${path}.manifest.json`)) return;
   report(`# exporting an untrained ResNet50 to ${path} (first run creates the Python venv: minutes)`);
   mkdirSync(join(path, '..'), { recursive: true });
-  execFileSync(join(repoRoot(), 'tools/crowdlens-tools'), ['export', '--random-init', '--out', path, '--version', 'bench-random'], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    join(repoRoot(), 'tools/crowdlens-tools'),
+    ['export', '--random-init', '--out', path, '--version', 'bench-random'],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
 }
 
 interface Row {
@@ -89,7 +99,11 @@ interface Row {
 }
 
 /** Runs `step` (which processes `perStep` images) until `seconds` have passed. */
-async function timed(perStep: number, seconds: number, step: () => Promise<unknown>): Promise<{ images: number; seconds: number }> {
+async function timed(
+  perStep: number,
+  seconds: number,
+  step: () => Promise<unknown>,
+): Promise<{ images: number; seconds: number }> {
   const start = performance.now();
   let images = 0;
   do {
@@ -121,9 +135,16 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   ensureModel(args.model);
   const load0 = loadavg()[0]!;
-  report(`# ResNet50 ONNX Runtime CPU throughput — onnxruntime-node ${ort.env.versions.node ?? '?'}, intraOpNumThreads ${args.threads}, ${availableParallelism()} cores`);
-  report(`# model ${args.model}; ${args.seconds}s per row in ${args.rounds} interleaved rounds; load average at start ${load0.toFixed(2)}`);
-  if (load0 > availableParallelism()) report(`# WARNING: load average ${load0.toFixed(1)} > ${availableParallelism()} cores: other processes share the CPU, figures are low`);
+  report(
+    `# ResNet50 ONNX Runtime CPU throughput — onnxruntime-node ${ort.env.versions.node ?? '?'}, intraOpNumThreads ${args.threads}, ${availableParallelism()} cores`,
+  );
+  report(
+    `# model ${args.model}; ${args.seconds}s per row in ${args.rounds} interleaved rounds; load average at start ${load0.toFixed(2)}`,
+  );
+  if (load0 > availableParallelism())
+    report(
+      `# WARNING: load average ${load0.toFixed(1)} > ${availableParallelism()} cores: other processes share the CPU, figures are low`,
+    );
 
   const session = await ort.InferenceSession.create(args.model, {
     graphOptimizationLevel: 'all',
@@ -147,10 +168,24 @@ async function main(): Promise<void> {
     (r) => reports.push(r),
   );
 
-  const modes: { mode: string; batch: string; perStep: number; warmup: number; step: () => Promise<unknown>; note?: string }[] = [
+  const modes: {
+    mode: string;
+    batch: string;
+    perStep: number;
+    warmup: number;
+    step: () => Promise<unknown>;
+    note?: string;
+  }[] = [
     { mode: 'bare session.run', batch: '32', perStep: 32, warmup: 1, step: () => session.run(feeds32) },
     { mode: 'bare session.run', batch: '1', perStep: 1, warmup: 3, step: () => session.run(feeds1) },
-    { mode: 'OnnxGenderClassifier.classify', batch: '32', perStep: 32, warmup: 1, step: () => classifier.classify(crops.slice(0, 32)), note: '+ preprocessing' },
+    {
+      mode: 'OnnxGenderClassifier.classify',
+      batch: '32',
+      perStep: 32,
+      warmup: 1,
+      step: () => classifier.classify(crops.slice(0, 32)),
+      note: '+ preprocessing',
+    },
     {
       mode: 'DynamicBatcher -> OnnxGenderClassifier',
       batch: '≤32',
@@ -195,7 +230,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < 640; i++) pre.writeInto(crops[i % crops.length]!, buf, i % 32);
   const preUs = ((performance.now() - t0) * 1000) / 640;
   report('');
-  report(`# preprocessing a 224x224 crop: ${preUs.toFixed(0)} µs/image (${((preUs / 1000 / (1000 / (rows[0]!.images / rows[0]!.seconds))) * 100).toFixed(1)}% of bare b32 time per image)`);
+  report(
+    `# preprocessing a 224x224 crop: ${preUs.toFixed(0)} µs/image (${((preUs / 1000 / (1000 / (rows[0]!.images / rows[0]!.seconds))) * 100).toFixed(1)}% of bare b32 time per image)`,
+  );
   const load1 = loadavg()[0]!;
   report('');
   report(`# load average at end ${load1.toFixed(2)}`);
@@ -203,7 +240,17 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(
     join(outDir, 'resnet50-throughput.json'),
-    JSON.stringify({ when: new Date().toISOString(), args, loadavg: [load0, load1], preprocessUsPerImage: preUs, rows: rows.map((r) => ({ ...r, imagesPerSecond: r.images / r.seconds })) }, null, 2),
+    JSON.stringify(
+      {
+        when: new Date().toISOString(),
+        args,
+        loadavg: [load0, load1],
+        preprocessUsPerImage: preUs,
+        rows: rows.map((r) => ({ ...r, imagesPerSecond: r.images / r.seconds })),
+      },
+      null,
+      2,
+    ),
   );
 }
 

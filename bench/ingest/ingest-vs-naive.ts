@@ -113,7 +113,11 @@ async function runNaive(clip: string, fps: number): Promise<NaiveResult> {
   let genders = 0;
   const t0 = performance.now();
   for await (const frame of decodeFrames(clip, fps)) {
-    const input = faceapi.tf.tensor3d(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length), [frame.height, frame.width, 3], 'int32');
+    const input = faceapi.tf.tensor3d(
+      new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length),
+      [frame.height, frame.width, 3],
+      'int32',
+    );
     try {
       const found = await faceapi.detectAllFaces(input, options).withAgeAndGender();
       faces[frame.seq] = found.map((d) => {
@@ -166,7 +170,13 @@ interface PipelineResult {
   faces: Box[][];
 }
 
-async function runCrowdLens(label: string, clip: string, fps: number, detector: DetectorConfig, motion: boolean): Promise<PipelineResult> {
+async function runCrowdLens(
+  label: string,
+  clip: string,
+  fps: number,
+  detector: DetectorConfig,
+  motion: boolean,
+): Promise<PipelineResult> {
   const recorder = new RecordingDetector(createFaceDetector(detector, logger));
   const crops: FaceCrop[] = [];
   let stopped: () => void = () => undefined;
@@ -210,7 +220,7 @@ async function runCrowdLens(label: string, clip: string, fps: number, detector: 
   const stamps = [...recorder.byTs.keys()].sort((a, b) => a - b);
   const base = stamps[0] ?? 0;
   const frameOf = (ts: number) => Math.round(((ts - base) * fps) / 1000);
-  const frames = (details?.framesIn ?? 0);
+  const frames = details?.framesIn ?? 0;
   const faces: Box[][] = [];
   let last: Box[] = [];
   for (let i = 0; i < frames; i++) {
@@ -258,7 +268,10 @@ function personRecall(reference: Box[][], crops: FaceCrop[], fps: number): { fou
   const sightings = new Map<string, Map<number, Box>>();
   reference.forEach((ref, i) => {
     const r = big(ref);
-    const u = tracker.update(r.map((box) => ({ box, score: 1 })), (i * 1000) / fps);
+    const u = tracker.update(
+      r.map((box) => ({ box, score: 1 })),
+      (i * 1000) / fps,
+    );
     for (const f of u.faces) {
       const m = sightings.get(f.trackId) ?? new Map<number, Box>();
       m.set(i, f.box);
@@ -268,10 +281,13 @@ function personRecall(reference: Box[][], crops: FaceCrop[], fps: number): { fou
   const people = [...sightings.values()].filter((m) => m.size >= 3);
   let found = 0;
   for (const person of people) {
-    if (crops.some((c) => {
-      const box = person.get(c.frameTs);
-      return box !== undefined && iou(box, c.box) >= MATCH_IOU;
-    })) found++;
+    if (
+      crops.some((c) => {
+        const box = person.get(c.frameTs);
+        return box !== undefined && iou(box, c.box) >= MATCH_IOU;
+      })
+    )
+      found++;
   }
   return { found, total: people.length };
 }
@@ -304,7 +320,15 @@ async function runCameras(n: number, detector: DetectorConfig): Promise<CameraRo
   for (let i = 0; i < 300 && manager.list().some((s) => s.state !== 'streaming'); i++) await sleep(100);
   await sleep(3000);
   const snap = () =>
-    manager.listDetails().map((d) => ({ id: d.cameraId, handled: d.framesAnalysed + d.framesSkipped, analysed: d.framesAnalysed, dropped: d.framesDropped, inn: d.framesIn }));
+    manager
+      .listDetails()
+      .map((d) => ({
+        id: d.cameraId,
+        handled: d.framesAnalysed + d.framesSkipped,
+        analysed: d.framesAnalysed,
+        dropped: d.framesDropped,
+        inn: d.framesIn,
+      }));
   const a = snap();
   const l0 = loadavg()[0] ?? 0;
   const t0 = performance.now();
@@ -339,10 +363,32 @@ async function main(): Promise<void> {
   const fps = 10; // the sample's native rate: every frame
   const dir = mkdtempSync(join(tmpdir(), 'crowdlens-bench-'));
   const clip = join(dir, 'clip.mp4');
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-t', String(seconds), '-i', SAMPLE, '-map', '0:v:0', '-c', 'copy', clip]);
-  process.stderr.write(`clip: first ${seconds} s of assets/sample.mp4 at ${fps} fps, 640x360; load average ${loadavg().map(f1).join(' ')}\n`);
+  execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-t',
+    String(seconds),
+    '-i',
+    SAMPLE,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    clip,
+  ]);
+  process.stderr.write(
+    `clip: first ${seconds} s of assets/sample.mp4 at ${fps} fps, 640x360; load average ${loadavg().map(f1).join(' ')}\n`,
+  );
 
-  const tiny = DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, minScore: 0.5, minFaceSize: MIN_FACE, workers: 2 });
+  const tiny = DetectorConfigSchema.parse({
+    type: 'tiny',
+    inputSize: 416,
+    minScore: 0.5,
+    minFaceSize: MIN_FACE,
+    workers: 2,
+  });
   process.stderr.write('CrowdLens (Tiny, 2 workers, motion gating)...\n');
   const crowd = await runCrowdLens('CrowdLens: Tiny 416, 2 workers, motion gate', clip, fps, tiny, true);
   process.stderr.write('CrowdLens (Tiny, 2 workers, no gating)...\n');
@@ -361,18 +407,26 @@ async function main(): Promise<void> {
   const refPeople = personRecall(naive.faces, [], fps).total;
 
   const out: string[] = [];
-  out.push(`### ingest vs naive loop (same clip: ${naive.frames} frames, ${seconds} s of assets/sample.mp4 at ${fps} fps)`);
+  out.push(
+    `### ingest vs naive loop (same clip: ${naive.frames} frames, ${seconds} s of assets/sample.mp4 at ${fps} fps)`,
+  );
   out.push('');
-  out.push('| pipeline | frames/s (decode→detect→track→crop) | + gender of its crops | × naive | analysed / skipped | tracks | crops | frame recall vs SSD | person recall vs SSD |');
+  out.push(
+    '| pipeline | frames/s (decode→detect→track→crop) | + gender of its crops | × naive | analysed / skipped | tracks | crops | frame recall vs SSD | person recall vs SSD |',
+  );
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  out.push(`| naive: SSD + age/gender, main thread, every frame | ${f1(naiveFps)} | ${f1(naiveFps)} | 1.0 | ${naive.frames} / 0 | – | – | reference (${refFaces} faces ≥ ${MIN_FACE} px) | reference (${refPeople} people) |`);
+  out.push(
+    `| naive: SSD + age/gender, main thread, every frame | ${f1(naiveFps)} | ${f1(naiveFps)} | 1.0 | ${naive.frames} / 0 | – | – | reference (${refFaces} faces ≥ ${MIN_FACE} px) | reference (${refPeople} people) |`,
+  );
   for (const { r, fr, pr, fps: rf, e2eFps } of rows) {
     out.push(
       `| ${r.label} | ${f1(rf)} | ${f1(e2eFps)} | **${f1(e2eFps / naiveFps)}** | ${r.analysed} / ${r.skipped} | ${r.tracks} | ${r.crops.length} | ${pct(fr.found, fr.total)} | ${pct(pr.found, pr.total)} (${pr.found}/${pr.total}) |`,
     );
   }
   out.push('');
-  out.push(`× naive uses the "+ gender" column: both sides end with a gender per face they report (naive: ${naive.genders} classifications, one per face per frame; CrowdLens: one per crop).`);
+  out.push(
+    `× naive uses the "+ gender" column: both sides end with a gender per face they report (naive: ${naive.genders} classifications, one per face per frame; CrowdLens: one per crop).`,
+  );
   process.stdout.write(`${out.join('\n')}\n\n`);
 
   const camRows: CameraRow[] = [];
@@ -380,29 +434,56 @@ async function main(): Promise<void> {
     process.stderr.write(`cameras: ${n} x 5 fps real time for ${cameraSeconds} s...\n`);
     const row = await runCameras(n, tiny);
     camRows.push(row);
-    process.stderr.write(`  ${f1(row.perCameraFps)} fps per camera (min ${f1(row.minCameraFps)}), dropped ${pct(row.dropped, 1)}\n`);
+    process.stderr.write(
+      `  ${f1(row.perCameraFps)} fps per camera (min ${f1(row.minCameraFps)}), dropped ${pct(row.dropped, 1)}\n`,
+    );
     if (!row.sustained && n !== cameraCounts[cameraCounts.length - 1]) {
       process.stderr.write('  not sustained: stopping here\n');
       break;
     }
   }
   const cams: string[] = [];
-  cams.push(`### cameras at 5 fps on this machine (sample video looped in real time, Tiny 416, 2 detector workers, ${cameraSeconds} s each)`);
+  cams.push(
+    `### cameras at 5 fps on this machine (sample video looped in real time, Tiny 416, 2 detector workers, ${cameraSeconds} s each)`,
+  );
   cams.push('');
-  cams.push('| cameras | frames/s per camera (mean / min) | detector frames/s (all cameras) | dropped | mean detection latency | load avg | sustained (≥ 4.5 fps, ≤ 10 % dropped) |');
+  cams.push(
+    '| cameras | frames/s per camera (mean / min) | detector frames/s (all cameras) | dropped | mean detection latency | load avg | sustained (≥ 4.5 fps, ≤ 10 % dropped) |',
+  );
   cams.push('| ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const c of camRows) {
-    cams.push(`| ${c.cameras} | ${f1(c.perCameraFps)} / ${f1(c.minCameraFps)} | ${f1(c.analysedFps)} | ${pct(c.dropped, 1)} | ${c.detectMs.toFixed(0)} ms | ${f1(c.load)} | ${c.sustained ? 'yes' : 'no'} |`);
+    cams.push(
+      `| ${c.cameras} | ${f1(c.perCameraFps)} / ${f1(c.minCameraFps)} | ${f1(c.analysedFps)} | ${pct(c.dropped, 1)} | ${c.detectMs.toFixed(0)} ms | ${f1(c.load)} | ${c.sustained ? 'yes' : 'no'} |`,
+    );
   }
   const best = camRows.filter((c) => c.sustained).pop();
   cams.push('');
-  cams.push(`Sustained: ${best ? best.cameras : 0} camera(s) at 5 analysed fps. frames/s per camera counts frames handled (detected, or skipped by the motion gate because nothing moved); dropped = frames the 2-slot queue dropped because detection was behind.`);
+  cams.push(
+    `Sustained: ${best ? best.cameras : 0} camera(s) at 5 analysed fps. frames/s per camera counts frames handled (detected, or skipped by the motion gate because nothing moved); dropped = frames the 2-slot queue dropped because detection was behind.`,
+  );
   process.stdout.write(`${cams.join('\n')}\n`);
 
   mkdirSync(join(repoRoot(), 'bench/out'), { recursive: true });
   writeFileSync(
     join(repoRoot(), 'bench/out/ingest-vs-naive.json'),
-    JSON.stringify({ seconds, naiveFps, rows: rows.map((x) => ({ label: x.r.label, fps: x.fps, e2eFps: x.e2eFps, frameRecall: x.fr, personRecall: x.pr, analysed: x.r.analysed, skipped: x.r.skipped })), cameras: camRows }, null, 2),
+    JSON.stringify(
+      {
+        seconds,
+        naiveFps,
+        rows: rows.map((x) => ({
+          label: x.r.label,
+          fps: x.fps,
+          e2eFps: x.e2eFps,
+          frameRecall: x.fr,
+          personRecall: x.pr,
+          analysed: x.r.analysed,
+          skipped: x.r.skipped,
+        })),
+        cameras: camRows,
+      },
+      null,
+      2,
+    ),
   );
 }
 

@@ -236,7 +236,7 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
       h.spawn('inference', 'inference', config),
     ]);
     const replay = await h.replayer(FACE_CROPS_TOPIC, crops);
-    const streaming = replay.stream(30);
+    const streaming = replay.stream(20);
     await until(
       'a third of the stream counted',
       async () => ((await pgFigures(db.url)).ids >= crops.length / 3 ? true : undefined),

@@ -39,6 +39,8 @@ describe('embedded pipeline on the sample video', () => {
       dataDir: dir,
       logLevel: 'info',
       http: { port: 0, host: '127.0.0.1' },
+      // k = 1: this test compares every count with SQLite; suppression is tested in test/analytics.
+      analytics: { kAnonymity: 1 },
       cameras: [
         { id: 'entrance', name: 'Entrance', url: join(repoRoot(), 'assets/sample.mp4'), fps: 3, realtime: true },
         { id: 'missing', url: join(dir, 'no-such-video.mp4') },

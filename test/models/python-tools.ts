@@ -19,18 +19,27 @@ let python: Promise<string> | null = null;
 
 /** Path of the tools venv's python, creating the venv once per test process. */
 export function toolsPython(): Promise<string> {
-  python ??= run(join(repoRoot(), 'scripts/python-env.sh'), [], { timeout: PYTHON_ENV_TIMEOUT_MS, maxBuffer: 64 << 20 }).then((r) =>
-    r.stdout.trim().split('\n').pop()!.trim(),
-  );
+  python ??= run(join(repoRoot(), 'scripts/python-env.sh'), [], {
+    timeout: PYTHON_ENV_TIMEOUT_MS,
+    maxBuffer: 64 << 20,
+  }).then((r) => r.stdout.trim().split('\n').pop()!.trim());
   return python;
 }
 
 /** `python -m crowdlens_tools.<tool> ...args`; rejects with the tool's stderr on a non-zero exit. */
-export async function runTool(tool: string, args: string[], timeoutMs = 10 * 60_000): Promise<{ stdout: string; stderr: string }> {
+export async function runTool(
+  tool: string,
+  args: string[],
+  timeoutMs = 10 * 60_000,
+): Promise<{ stdout: string; stderr: string }> {
   const py = await toolsPython();
   try {
     // cwd tools/ puts crowdlens_tools on the module path without touching the environment.
-    return await run(py, ['-m', `crowdlens_tools.${tool}`, ...args], { cwd: join(repoRoot(), 'tools'), timeout: timeoutMs, maxBuffer: 64 << 20 });
+    return await run(py, ['-m', `crowdlens_tools.${tool}`, ...args], {
+      cwd: join(repoRoot(), 'tools'),
+      timeout: timeoutMs,
+      maxBuffer: 64 << 20,
+    });
   } catch (err) {
     const e = err as Error & { stderr?: string; stdout?: string };
     throw new Error(`crowdlens_tools.${tool} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -56,7 +65,9 @@ export async function rawRgb(pipeline: Sharp): Promise<RgbImage> {
 /** 224x224 face crops, as apps/ingest makes them (sharp extract + resize). */
 export async function faceCrops224(): Promise<RgbImage[]> {
   return Promise.all(
-    FACE_BOXES.slice(0, 3).map(([left, top, width, height]) => rawRgb(sharp(SAMPLE_PHOTO).extract({ left, top, width, height }).resize(224, 224))),
+    FACE_BOXES.slice(0, 3).map(([left, top, width, height]) =>
+      rawRgb(sharp(SAMPLE_PHOTO).extract({ left, top, width, height }).resize(224, 224)),
+    ),
   );
 }
 
@@ -68,5 +79,7 @@ export async function faceCropCelebaSize(): Promise<RgbImage> {
 
 /** Writes an RGB image as PNG (lossless: Python and TS then read the same pixels). */
 export async function writePng(image: RgbImage, path: string): Promise<void> {
-  await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toFile(path);
+  await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png()
+    .toFile(path);
 }

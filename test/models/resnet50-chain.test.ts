@@ -28,21 +28,41 @@ const smallModel = join(work, 'resnet50-128.onnx');
 let exportLog = '';
 let crops: RgbImage[] = [];
 
-beforeAll(async () => {
-  await toolsPython();
-  await runTool('make_tiny_celeba', ['--out', celeba, '--count', '24']);
-  await runTool('train', [
-    '--data', celeba, '--subset', '24', '--epochs', '1', '--max-steps', '1', '--batch-size', '4',
-    '--max-eval', '4', '--workers', '0', '--no-progress', '--out', checkpoint,
-  ]);
-  exportLog = (await runTool('export', ['--checkpoint', checkpoint, '--out', model, '--version', 'test-chain'])).stdout;
-  await runTool('export', ['--random-init', '--input-size', '128', '--out', smallModel]);
-  crops = [...(await faceCrops224()), await faceCropCelebaSize()];
-}, PYTHON_ENV_TIMEOUT_MS + 10 * 60_000);
+beforeAll(
+  async () => {
+    await toolsPython();
+    await runTool('make_tiny_celeba', ['--out', celeba, '--count', '24']);
+    await runTool('train', [
+      '--data',
+      celeba,
+      '--subset',
+      '24',
+      '--epochs',
+      '1',
+      '--max-steps',
+      '1',
+      '--batch-size',
+      '4',
+      '--max-eval',
+      '4',
+      '--workers',
+      '0',
+      '--no-progress',
+      '--out',
+      checkpoint,
+    ]);
+    exportLog = (await runTool('export', ['--checkpoint', checkpoint, '--out', model, '--version', 'test-chain']))
+      .stdout;
+    await runTool('export', ['--random-init', '--input-size', '128', '--out', smallModel]);
+    crops = [...(await faceCrops224()), await faceCropCelebaSize()];
+  },
+  PYTHON_ENV_TIMEOUT_MS + 10 * 60_000,
+);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const manifestOf = (path: string): ModelManifest => JSON.parse(readFileSync(`${path}.manifest.json`, 'utf8')) as ModelManifest;
+const manifestOf = (path: string): ModelManifest =>
+  JSON.parse(readFileSync(`${path}.manifest.json`, 'utf8')) as ModelManifest;
 
 async function refusal(options: ConstructorParameters<typeof OnnxGenderClassifier>[0]): Promise<ModelValidationError> {
   const classifier = new OnnxGenderClassifier(options);
@@ -73,7 +93,11 @@ describe('ResNet50: train -> export -> serve', () => {
     const classifier = new OnnxGenderClassifier({ path: model, intraOpThreads: 2 });
     await classifier.load();
     try {
-      expect(classifier.info).toEqual({ name: 'crowdlens-resnet50-gender', version: 'test-chain', runtime: 'onnxruntime-cpu' });
+      expect(classifier.info).toEqual({
+        name: 'crowdlens-resnet50-gender',
+        version: 'test-chain',
+        runtime: 'onnxruntime-cpu',
+      });
       const scores = await classifier.classify(crops);
       expect(scores).toHaveLength(crops.length);
       for (const s of scores) {

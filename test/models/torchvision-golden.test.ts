@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TorchvisionPreprocessor } from '@crowdlens/models';
-import { faceCropCelebaSize, faceCrops224, PYTHON_ENV_TIMEOUT_MS, rawRgb, runTool, toolsPython, writePng } from './python-tools';
+import {
+  faceCropCelebaSize,
+  faceCrops224,
+  PYTHON_ENV_TIMEOUT_MS,
+  rawRgb,
+  runTool,
+  toolsPython,
+  writePng,
+} from './python-tools';
 
 interface GoldenImage {
   file: string;
@@ -27,20 +35,23 @@ interface GoldenImage {
 const work = mkdtempSync(join(tmpdir(), 'crowdlens-golden-'));
 let golden: GoldenImage[] = [];
 
-beforeAll(async () => {
-  await toolsPython();
-  const crops = [...(await faceCrops224()), await faceCropCelebaSize()];
-  const files = await Promise.all(
-    crops.map(async (c, i) => {
-      const path = join(work, `face-${i}-${c.width}x${c.height}.png`);
-      await writePng(c, path);
-      return path;
-    }),
-  );
-  const out = join(work, 'golden.json');
-  await runTool('golden', ['--make-images', join(work, 'synthetic'), '--out', out, ...files]);
-  golden = (JSON.parse(readFileSync(out, 'utf8')) as { images: GoldenImage[] }).images;
-}, PYTHON_ENV_TIMEOUT_MS + 5 * 60_000);
+beforeAll(
+  async () => {
+    await toolsPython();
+    const crops = [...(await faceCrops224()), await faceCropCelebaSize()];
+    const files = await Promise.all(
+      crops.map(async (c, i) => {
+        const path = join(work, `face-${i}-${c.width}x${c.height}.png`);
+        await writePng(c, path);
+        return path;
+      }),
+    );
+    const out = join(work, 'golden.json');
+    await runTool('golden', ['--make-images', join(work, 'synthetic'), '--out', out, ...files]);
+    golden = (JSON.parse(readFileSync(out, 'utf8')) as { images: GoldenImage[] }).images;
+  },
+  PYTHON_ENV_TIMEOUT_MS + 5 * 60_000,
+);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

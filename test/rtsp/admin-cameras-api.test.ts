@@ -34,7 +34,11 @@ describe('ingest admin API: /api/admin/cameras', () => {
       http: { port: 0, host: '127.0.0.1' },
       detector: { type: 'tiny', workers: 1 },
       auth: {
-        apiKeys: (Object.keys(KEYS) as (keyof typeof KEYS)[]).map((role) => ({ name: role, role, keySha256: sha256(KEYS[role]) })),
+        apiKeys: (Object.keys(KEYS) as (keyof typeof KEYS)[]).map((role) => ({
+          name: role,
+          role,
+          keySha256: sha256(KEYS[role]),
+        })),
       },
     });
     const logger = createLogger('info', 'crowdlens', { write: (line: string) => void logLines.push(line) });
@@ -55,11 +59,16 @@ describe('ingest admin API: /api/admin/cameras', () => {
     const headers: Record<string, string> = {};
     if (role) headers['x-api-key'] = KEYS[role];
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${app.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
-  const list = async () => (await call<{ cameras: CameraDetails[] }>('GET', '/api/admin/cameras', 'operator')).body.cameras;
+  const list = async () =>
+    (await call<{ cameras: CameraDetails[] }>('GET', '/api/admin/cameras', 'operator')).body.cameras;
 
   it('lists for operators and admins only', async () => {
     expect((await call('GET', '/api/admin/cameras', null)).status).toBe(401);
@@ -75,17 +84,29 @@ describe('ingest admin API: /api/admin/cameras', () => {
     expect((await call('POST', '/api/admin/cameras', 'operator', camera)).status).toBe(403);
     expect(await list()).toEqual([]);
 
-    const bad = await call<{ message: string[] }>('POST', '/api/admin/cameras', 'admin', { id: 'x', url: 'rtsp://h/x', fps: 99, colour: 'red' });
+    const bad = await call<{ message: string[] }>('POST', '/api/admin/cameras', 'admin', {
+      id: 'x',
+      url: 'rtsp://h/x',
+      fps: 99,
+      colour: 'red',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.message.join(' ')).toMatch(/fps/);
     expect(bad.body.message.join(' ')).toMatch(/colour|unrecognized/i);
-    const scheme = await call<{ message: string[] }>('POST', '/api/admin/cameras', 'admin', { id: 'x', url: 'udp://u:pw@h:1' });
+    const scheme = await call<{ message: string[] }>('POST', '/api/admin/cameras', 'admin', {
+      id: 'x',
+      url: 'udp://u:pw@h:1',
+    });
     expect(scheme.status).toBe(400);
     expect(JSON.stringify(scheme.body)).not.toContain(':pw@');
 
     const added = await call<CameraDetails>('POST', '/api/admin/cameras', 'admin', camera);
     expect(added.status).toBe(201);
-    expect(added.body).toMatchObject({ cameraId: 'lobby', name: 'Lobby', url: `rtsp://***:***@127.0.0.1:${server.port}/lobby` });
+    expect(added.body).toMatchObject({
+      cameraId: 'lobby',
+      name: 'Lobby',
+      url: `rtsp://***:***@127.0.0.1:${server.port}/lobby`,
+    });
     expect((await call('POST', '/api/admin/cameras', 'admin', camera)).status).toBe(409);
 
     let lobby: CameraDetails | undefined;
@@ -98,13 +119,20 @@ describe('ingest admin API: /api/admin/cameras', () => {
     expect(lobby).toMatchObject({ state: 'streaming', lastError: null });
     expect(lobby?.framesAnalysed).toBeGreaterThan(5);
     expect(lobby?.detectMsMean).toBeGreaterThan(0);
-    const metrics = await (await fetch(`${app.url}/metrics`, { headers: { 'x-api-key': KEYS.operator } })).text();
+    // Prometheus gauges follow the camera's periodic status (every 2 s).
+    let metrics = '';
+    for (let i = 0; i < 20 && !/crowdlens_camera_frames_analysed_total\{camera="lobby"\} [1-9]/.test(metrics); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 500));
+      metrics = await (await fetch(`${app.url}/metrics`, { headers: { 'x-api-key': KEYS.operator } })).text();
+    }
     expect(metrics).toMatch(/crowdlens_camera_frames_analysed_total\{camera="lobby"\} [1-9]/);
     expect(metrics).toContain('crowdlens_camera_frames_motion_skipped_total{camera="lobby"}');
   });
 
-  it('only admins remove; removing ends the camera\'s ffmpeg; unknown ids are 404', async () => {
-    const capture = ffmpegChildren().filter((c) => c.args.includes('rawvideo') && c.args.includes(`:${server.port}/lobby`));
+  it("only admins remove; removing ends the camera's ffmpeg; unknown ids are 404", async () => {
+    const capture = ffmpegChildren().filter(
+      (c) => c.args.includes('rawvideo') && c.args.includes(`:${server.port}/lobby`),
+    );
     expect(capture).toHaveLength(1);
     const pid = (capture[0] as { pid: number }).pid;
 

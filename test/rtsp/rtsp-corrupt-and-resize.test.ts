@@ -134,7 +134,9 @@ describe('corrupt, truncated and resizing video', () => {
     await waitFor('frames through the damage', () => (manager.get('corrupt')?.framesAnalysed ?? 0) >= 40, 60_000);
     const s = manager.get('corrupt') as CameraStatus;
     expect(s.state).toBe('streaming');
-    const reported = logs('corrupt').filter((e) => e.msg === 'ffmpeg stderr' || e.msg === 'ffmpeg stderr lines suppressed (rate limit)');
+    const reported = logs('corrupt').filter(
+      (e) => e.msg === 'ffmpeg stderr' || e.msg === 'ffmpeg stderr lines suppressed (rate limit)',
+    );
     expect(reported.length).toBeGreaterThan(0);
     expect(crops.some((c) => c.cameraId === 'corrupt')).toBe(true);
     await manager.remove('corrupt');

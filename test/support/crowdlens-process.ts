@@ -85,12 +85,26 @@ export class CrowdLensProcess {
     );
   }
 
-  /** Spawns the process and waits until its /ready says every component is up (subscribed, joined). */
+  /**
+   * Spawns the process and waits until its /ready says every component is up
+   * (subscribed, joined). dist/ is shared with whoever builds on this machine:
+   * a process that dies at start-up on a module missing mid-build is started
+   * again once the build had time to finish.
+   */
   static async start(options: CrowdLensProcessOptions, readyTimeoutMs = 120_000): Promise<CrowdLensProcess> {
-    const port = await listenOnce(0);
-    const proc = new CrowdLensProcess(options, port);
-    await proc.ready(readyTimeoutMs);
-    return proc;
+    for (let attempt = 1; ; attempt++) {
+      const port = await listenOnce(0);
+      const proc = new CrowdLensProcess(options, port);
+      try {
+        await proc.ready(readyTimeoutMs);
+        return proc;
+      } catch (err) {
+        const halfBuilt = !proc.running && /MODULE_NOT_FOUND|Cannot find module/.test(proc.tail.join('\n'));
+        if (!halfBuilt || attempt >= 3) throw err;
+        process.stderr.write(`${options.name}: dist/ looked half-built (another build running?); retrying in 20 s\n`);
+        await sleep(20_000);
+      }
+    }
   }
 
   get pid(): number {
@@ -104,18 +118,22 @@ export class CrowdLensProcess {
   async ready(timeoutMs: number): Promise<void> {
     let exit: ExitStatus | null = null;
     void this.exited.then((e) => (exit = e));
-    await until(
-      `${this.options.name} to be ready`,
-      async () => {
-        if (exit) throw new Error(`${this.describe()} exited during startup (${JSON.stringify(exit)})`);
-        const res = await fetch(`${this.url}/ready`).catch(() => null);
-        return res?.status === 200 ? true : undefined;
-      },
-      timeoutMs,
-      200,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${this.describe()}`);
-    });
+    try {
+      await until(
+        `${this.options.name} to be ready`,
+        async () => {
+          if (exit) return exit;
+          const res = await fetch(`${this.url}/ready`).catch(() => null);
+          return res?.status === 200 ? null : undefined;
+        },
+        timeoutMs,
+        200,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${this.describe()}`);
+    }
+    if (exit)
+      throw new Error(`${this.options.name} exited during start-up (${JSON.stringify(exit)})\n${this.describe()}`);
   }
 
   /** Prometheus text from /metrics, parsed: `value(name, labels)` (undefined when absent). */

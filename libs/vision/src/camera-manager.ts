@@ -165,10 +165,6 @@ export class CameraManager {
     return managed ? this.statusOf(managed) : undefined;
   }
 
-  has(cameraId: string): boolean {
-    return this.cameras.has(cameraId);
-  }
-
   /** Status plus process-local counters (skipped frames, detection latency, faces/min). Redacted like the status. */
   details(cameraId: string): CameraDetails | undefined {
     const managed = this.cameras.get(cameraId);

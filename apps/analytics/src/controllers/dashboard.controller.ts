@@ -1,13 +1,14 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Public, repoRoot, Unlimited } from '@crowdlens/common';
 
 /** Static files the dashboard needs; an allow-list, so no path ever reaches the filesystem from a URL. */
 const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
   'dashboard.js': { file: () => join(repoRoot(), 'apps/analytics/public/dashboard.js'), type: 'text/javascript' },
   'dashboard.css': { file: () => join(repoRoot(), 'apps/analytics/public/dashboard.css'), type: 'text/css' },
-  'chart.umd.js': { file: () => require.resolve('chart.js/dist/chart.umd.js'), type: 'text/javascript' },
+  // chart.js exports only '.', so resolve the package entry and take its sibling.
+  'chart.umd.js': { file: () => join(dirname(require.resolve('chart.js')), 'chart.umd.js'), type: 'text/javascript' },
 };
 
 /** The dashboard's static shell holds no data: public, so the login form can load. */

@@ -44,7 +44,12 @@ export interface DwellBin {
 
 export const DWELL_EDGES_MS = [10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
 
-export function totalsOf(rows: readonly StatsRow[], k: number): StatsTotals {
+/**
+ * Totals over the buckets that are shown: a suppressed bucket is left out of
+ * the totals too, or totals minus the visible rows would reveal it.
+ */
+export function totalsOf(all: readonly StatsRow[], k: number): StatsTotals {
+  const rows = all.filter((r) => r.visitors >= k);
   const sum = (pick: (r: StatsRow) => number) => rows.reduce((acc, r) => acc + pick(r), 0);
   const visitors = sum((r) => r.visitors);
   if (visitors < k) {

@@ -36,8 +36,14 @@ export class IngestMetrics {
       reconnects: gauge('crowdlens_camera_reconnects_total', 'Times the camera was reconnected'),
     };
     this.details = {
-      framesSkipped: gauge('crowdlens_camera_frames_motion_skipped_total', 'Frames not sent to detection because nothing moved'),
-      detectMsMean: gauge('crowdlens_camera_detection_latency_ms', 'Mean face detection latency, worker queue included'),
+      framesSkipped: gauge(
+        'crowdlens_camera_frames_motion_skipped_total',
+        'Frames not sent to detection because nothing moved',
+      ),
+      detectMsMean: gauge(
+        'crowdlens_camera_detection_latency_ms',
+        'Mean face detection latency, worker queue included',
+      ),
       facesPerMinute: gauge('crowdlens_camera_faces_per_minute', 'Faces detected over the last minute'),
     };
     this.fps = gauge('crowdlens_camera_analysed_fps', 'Analysed frames per second, recent');
@@ -52,7 +58,8 @@ export class IngestMetrics {
   status(s: CameraStatus, details?: CameraDetails): void {
     const camera = s.cameraId;
     for (const [key, g] of Object.entries(this.counters) as [StatusCounter, Gauge][]) g.set({ camera }, s[key]);
-    if (details) for (const [key, g] of Object.entries(this.details) as [DetailGauge, Gauge][]) g.set({ camera }, details[key]);
+    if (details)
+      for (const [key, g] of Object.entries(this.details) as [DetailGauge, Gauge][]) g.set({ camera }, details[key]);
     this.fps.set({ camera }, s.fps);
     this.tracks.set({ camera }, s.tracks);
     for (const state of STATES) this.state.set({ camera, state }, s.state === state ? 1 : 0);
@@ -61,7 +68,8 @@ export class IngestMetrics {
   /** A removed camera's series go away rather than freeze at their last value. */
   forget(cameraId: string): void {
     const camera = cameraId;
-    for (const g of [...Object.values(this.counters), ...Object.values(this.details), this.fps, this.tracks]) g.remove({ camera });
+    for (const g of [...Object.values(this.counters), ...Object.values(this.details), this.fps, this.tracks])
+      g.remove({ camera });
     for (const state of STATES) this.state.remove({ camera, state });
     this.crops.remove({ camera });
   }

@@ -11,7 +11,13 @@ import { APP_CONFIG, redactText, redactUrl, type AppConfig, type CameraConfig } 
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
 import { CAMERA_STATUS_TOPIC, FACE_CROPS_TOPIC, type CameraStatus, type FaceCrop } from '@crowdlens/contracts';
 import { LOGGER, Readiness } from '@crowdlens/common';
-import { CameraManager, DuplicateCameraError, inputFromUrl, UnsupportedSourceError, type CameraDetails } from '@crowdlens/vision';
+import {
+  CameraManager,
+  DuplicateCameraError,
+  inputFromUrl,
+  UnsupportedSourceError,
+  type CameraDetails,
+} from '@crowdlens/vision';
 import type { Logger } from 'pino';
 import { IngestMetrics } from './ingest-metrics';
 
@@ -52,7 +58,8 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     try {
       inputFromUrl(camera.url, camera, redactUrl(camera.url));
     } catch (err) {
-      if (err instanceof UnsupportedSourceError) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [`url: ${err.message}`] });
+      if (err instanceof UnsupportedSourceError)
+        throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [`url: ${err.message}`] });
       throw err;
     }
     try {

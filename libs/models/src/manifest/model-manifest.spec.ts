@@ -74,7 +74,10 @@ describe('loadManifest + verifyModelAgainstManifest', () => {
 
   it('refuses a missing manifest and one that is not JSON', async () => {
     expect(await problemOf(loadManifest(join(dir, 'nope.json')))).toMatchObject({ problem: 'manifest-missing' });
-    expect(await problemOf(loadManifest(writeManifest('{ nope')))).toMatchObject({ problem: 'manifest-invalid', message: /not JSON/ });
+    expect(await problemOf(loadManifest(writeManifest('{ nope')))).toMatchObject({
+      problem: 'manifest-invalid',
+      message: /not JSON/,
+    });
   });
 
   it('names the field of a schema violation', async () => {
@@ -95,7 +98,10 @@ describe('loadManifest + verifyModelAgainstManifest', () => {
     const small = await check({ ...valid(), input: { ...valid().input, shape: ['N', 3, 128, 128] } });
     expect(small).toMatchObject({ problem: 'contract-violation', message: /128x128.*224x224/ });
     const pre = { ...valid().preprocessing, mean: [0.5, 0.5, 0.5] };
-    expect(await check({ ...valid(), preprocessing: pre })).toMatchObject({ problem: 'contract-violation', message: /mean/ });
+    expect(await check({ ...valid(), preprocessing: pre })).toMatchObject({
+      problem: 'contract-violation',
+      message: /mean/,
+    });
   });
 
   it('refuses a model file whose sha256 differs, and a missing model file', async () => {
@@ -103,12 +109,18 @@ describe('loadManifest + verifyModelAgainstManifest', () => {
     expect(r.problem).toBe('sha256-mismatch');
     expect(r.message).toContain('f'.repeat(64));
     const m = valid();
-    expect(await problemOf(verifyModelAgainstManifest(join(dir, 'missing.onnx'), m))).toMatchObject({ problem: 'model-missing' });
+    expect(await problemOf(verifyModelAgainstManifest(join(dir, 'missing.onnx'), m))).toMatchObject({
+      problem: 'model-missing',
+    });
   });
 });
 
 describe('verifyGraphAgainstManifest', () => {
-  const graph = (inputShape: (number | string)[], outputShape: (number | string)[] = ['N', 2], inputName = 'input'): GraphSignature => ({
+  const graph = (
+    inputShape: (number | string)[],
+    outputShape: (number | string)[] = ['N', 2],
+    inputName = 'input',
+  ): GraphSignature => ({
     inputs: [{ name: inputName, isTensor: true, type: 'float32', shape: inputShape }],
     outputs: [{ name: 'logits', isTensor: true, type: 'float32', shape: outputShape }],
   });
@@ -127,7 +139,10 @@ describe('verifyGraphAgainstManifest', () => {
     expect(verify(graph([1, 3, 224, 224]))).toThrow(/\[1,3,224,224\]/);
     expect(verify(graph(['N', 3, 224, 224], ['N', 2], 'pixel_values'))).toThrow(/"pixel_values"/);
     expect(verify(graph(['N', 3, 224, 224], ['N', 3]))).toThrow(/output "logits" has shape \[N,3\]/);
-    const noLogits: GraphSignature = { ...graph(['N', 3, 224, 224]), outputs: [{ name: 'probs', isTensor: true, type: 'float32', shape: ['N', 2] }] };
+    const noLogits: GraphSignature = {
+      ...graph(['N', 3, 224, 224]),
+      outputs: [{ name: 'probs', isTensor: true, type: 'float32', shape: ['N', 2] }],
+    };
     expect(verify(noLogits)).toThrow(/no output "logits"/);
   });
 

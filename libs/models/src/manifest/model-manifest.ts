@@ -34,7 +34,12 @@ export const ModelManifestSchema = z
     input: z
       .object({
         name: z.string().min(1),
-        shape: z.tuple([DimSchema, z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+        shape: z.tuple([
+          DimSchema,
+          z.number().int().positive(),
+          z.number().int().positive(),
+          z.number().int().positive(),
+        ]),
         layout: z.literal('NCHW'),
         dtype: z.literal('float32'),
         colorSpace: z.literal('RGB'),
@@ -115,13 +120,25 @@ export async function loadManifest(manifestPath: string, modelPath = manifestPat
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch (err) {
-    throw new ModelValidationError('manifest-missing', `cannot read model manifest: ${(err as Error).message}`, modelPath, manifestPath, { cause: err });
+    throw new ModelValidationError(
+      'manifest-missing',
+      `cannot read model manifest: ${(err as Error).message}`,
+      modelPath,
+      manifestPath,
+      { cause: err },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ModelValidationError('manifest-invalid', `model manifest is not JSON: ${(err as Error).message}`, modelPath, manifestPath, { cause: err });
+    throw new ModelValidationError(
+      'manifest-invalid',
+      `model manifest is not JSON: ${(err as Error).message}`,
+      modelPath,
+      manifestPath,
+      { cause: err },
+    );
   }
   const parsed = ModelManifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -150,23 +167,40 @@ export function checkManifestContract(manifest: ModelManifest, modelPath: string
     throw new ModelValidationError(problem, msg, modelPath, manifestPath);
   };
   if (manifest.labels.length !== MODEL_LABELS.length || manifest.labels.some((l, i) => l !== MODEL_LABELS[i])) {
-    fail('labels-mismatch', `manifest labels ${JSON.stringify(manifest.labels)} differ from the model contract ${JSON.stringify(MODEL_LABELS)}`);
+    fail(
+      'labels-mismatch',
+      `manifest labels ${JSON.stringify(manifest.labels)} differ from the model contract ${JSON.stringify(MODEL_LABELS)}`,
+    );
   }
   const [, channels, height, width] = manifest.input.shape;
-  if (channels !== 3) fail('contract-violation', `model input has ${channels} channels, the model contract requires 3 (RGB)`);
+  if (channels !== 3)
+    fail('contract-violation', `model input has ${channels} channels, the model contract requires 3 (RGB)`);
   if (height !== MODEL_INPUT_SIZE || width !== MODEL_INPUT_SIZE) {
-    fail('contract-violation', `model input is ${height}x${width}, the model contract requires ${MODEL_INPUT_SIZE}x${MODEL_INPUT_SIZE}`);
+    fail(
+      'contract-violation',
+      `model input is ${height}x${width}, the model contract requires ${MODEL_INPUT_SIZE}x${MODEL_INPUT_SIZE}`,
+    );
   }
   const pre = manifest.preprocessing;
   if (pre.centerCrop !== MODEL_INPUT_SIZE || pre.resize.size !== MODEL_INPUT_SIZE) {
-    fail('contract-violation', `preprocessing resizes to ${pre.resize.size} and crops ${pre.centerCrop}, the model contract requires ${MODEL_INPUT_SIZE}`);
+    fail(
+      'contract-violation',
+      `preprocessing resizes to ${pre.resize.size} and crops ${pre.centerCrop}, the model contract requires ${MODEL_INPUT_SIZE}`,
+    );
   }
   if (!close([pre.scale], [1 / 255], 1e-9)) fail('contract-violation', `preprocessing scale ${pre.scale} is not 1/255`);
   if (!close(pre.mean, IMAGENET_MEAN) || !close(pre.std, IMAGENET_STD)) {
-    fail('contract-violation', `preprocessing mean ${JSON.stringify(pre.mean)} / std ${JSON.stringify(pre.std)} are not the ImageNet values of the model contract`);
+    fail(
+      'contract-violation',
+      `preprocessing mean ${JSON.stringify(pre.mean)} / std ${JSON.stringify(pre.std)} are not the ImageNet values of the model contract`,
+    );
   }
   const [, classes] = manifest.output.shape;
-  if (classes !== MODEL_LABELS.length) fail('contract-violation', `model output has ${classes} classes, the model contract requires 2 logits [female, male]`);
+  if (classes !== MODEL_LABELS.length)
+    fail(
+      'contract-violation',
+      `model output has ${classes} classes, the model contract requires 2 logits [female, male]`,
+    );
   if (typeof manifest.input.shape[0] !== typeof manifest.output.shape[0]) {
     fail('contract-violation', 'input and output batch dimensions disagree (one is dynamic, one fixed)');
   }
@@ -177,13 +211,23 @@ export function checkManifestContract(manifest: ModelManifest, modelPath: string
  * exists and hashes to the manifest's sha256. The graph itself is checked by
  * `verifyGraphAgainstManifest` once a runtime has opened it.
  */
-export async function verifyModelAgainstManifest(modelPath: string, manifest: ModelManifest, manifestPath?: string): Promise<void> {
+export async function verifyModelAgainstManifest(
+  modelPath: string,
+  manifest: ModelManifest,
+  manifestPath?: string,
+): Promise<void> {
   checkManifestContract(manifest, modelPath, manifestPath);
   try {
     const info = await stat(modelPath);
     if (!info.isFile()) throw new Error('not a regular file');
   } catch (err) {
-    throw new ModelValidationError('model-missing', `model file is missing: ${(err as Error).message}`, modelPath, manifestPath, { cause: err });
+    throw new ModelValidationError(
+      'model-missing',
+      `model file is missing: ${(err as Error).message}`,
+      modelPath,
+      manifestPath,
+      { cause: err },
+    );
   }
   const actual = await sha256File(modelPath);
   if (actual !== manifest.sha256) {
@@ -199,7 +243,12 @@ export async function verifyModelAgainstManifest(modelPath: string, manifest: Mo
 /** What a runtime reports about one graph input or output (onnxruntime's ValueMetadata has this shape). */
 export type GraphValueInfo =
   | { readonly name: string; readonly isTensor: false }
-  | { readonly name: string; readonly isTensor: true; readonly type: string; readonly shape: ReadonlyArray<number | string> };
+  | {
+      readonly name: string;
+      readonly isTensor: true;
+      readonly type: string;
+      readonly shape: ReadonlyArray<number | string>;
+    };
 
 export interface GraphSignature {
   readonly inputs: readonly GraphValueInfo[];
@@ -219,30 +268,45 @@ function dimsAgree(graph: ReadonlyArray<number | string>, manifest: ReadonlyArra
 }
 
 /** The opened graph has exactly one float32 input and one output whose names and shapes are the manifest's. */
-export function verifyGraphAgainstManifest(graph: GraphSignature, manifest: ModelManifest, modelPath: string, manifestPath?: string): void {
+export function verifyGraphAgainstManifest(
+  graph: GraphSignature,
+  manifest: ModelManifest,
+  modelPath: string,
+  manifestPath?: string,
+): void {
   const fail = (msg: string): never => {
     throw new ModelValidationError('graph-mismatch', msg, modelPath, manifestPath);
   };
-  if (graph.inputs.length !== 1) fail(`ONNX graph has ${graph.inputs.length} inputs, expected exactly 1 (${manifest.input.name})`);
+  if (graph.inputs.length !== 1)
+    fail(`ONNX graph has ${graph.inputs.length} inputs, expected exactly 1 (${manifest.input.name})`);
   if (graph.outputs.length < 1) fail('ONNX graph has no outputs');
   const input = graph.inputs[0]!;
-  if (input.name !== manifest.input.name) fail(`ONNX graph input is named "${input.name}", the manifest says "${manifest.input.name}"`);
+  if (input.name !== manifest.input.name)
+    fail(`ONNX graph input is named "${input.name}", the manifest says "${manifest.input.name}"`);
   if (!input.isTensor) fail(`ONNX graph input "${input.name}" is not a tensor`);
   if (input.isTensor) {
     if (input.type !== 'float32') fail(`ONNX graph input "${input.name}" is ${input.type}, the manifest says float32`);
     if (!dimsAgree(input.shape, manifest.input.shape)) {
-      fail(`ONNX graph input "${input.name}" has shape ${fmtShape(input.shape)}, the manifest says ${fmtShape(manifest.input.shape)}`);
+      fail(
+        `ONNX graph input "${input.name}" has shape ${fmtShape(input.shape)}, the manifest says ${fmtShape(manifest.input.shape)}`,
+      );
     }
   }
   const output = graph.outputs.find((o) => o.name === manifest.output.name);
-  if (!output) fail(`ONNX graph has no output "${manifest.output.name}" (it has ${graph.outputs.map((o) => `"${o.name}"`).join(', ')})`);
+  if (!output)
+    fail(
+      `ONNX graph has no output "${manifest.output.name}" (it has ${graph.outputs.map((o) => `"${o.name}"`).join(', ')})`,
+    );
   if (output && output.isTensor) {
-    if (output.type !== 'float32') fail(`ONNX graph output "${output.name}" is ${output.type}, expected float32 logits`);
+    if (output.type !== 'float32')
+      fail(`ONNX graph output "${output.name}" is ${output.type}, expected float32 logits`);
     // Exporters do not always give the output a symbolic batch dim; a known class count is what matters.
     const shape = output.shape;
     const classes = shape[shape.length - 1];
     if (shape.length !== 2 || (typeof classes === 'number' && classes >= 0 && classes !== manifest.output.shape[1])) {
-      fail(`ONNX graph output "${output.name}" has shape ${fmtShape(shape)}, the manifest says ${fmtShape(manifest.output.shape)}`);
+      fail(
+        `ONNX graph output "${output.name}" has shape ${fmtShape(shape)}, the manifest says ${fmtShape(manifest.output.shape)}`,
+      );
     }
   }
 }

@@ -83,7 +83,12 @@ export class OnnxGenderClassifier implements GenderClassifier {
     await verifyModelAgainstManifest(path, manifest, this.manifestPath);
     const session = await this.createSession();
     try {
-      verifyGraphAgainstManifest({ inputs: session.inputMetadata, outputs: session.outputMetadata }, manifest, path, this.manifestPath);
+      verifyGraphAgainstManifest(
+        { inputs: session.inputMetadata, outputs: session.outputMetadata },
+        manifest,
+        path,
+        this.manifestPath,
+      );
       this.manifest = manifest;
       this.session = session;
       await this.probe();
@@ -142,7 +147,12 @@ export class OnnxGenderClassifier implements GenderClassifier {
     if (session) await session.release();
   }
 
-  private async run(session: ort.InferenceSession, manifest: ModelManifest, input: Float32Array, n: number): Promise<Float32Array> {
+  private async run(
+    session: ort.InferenceSession,
+    manifest: ModelManifest,
+    input: Float32Array,
+    n: number,
+  ): Promise<Float32Array> {
     const size = this.preprocessor.size;
     if (input.length !== n * this.preprocessor.imageLength) {
       throw new RangeError(`input has ${input.length} floats, expected ${n}x3x${size}x${size}`);
@@ -151,7 +161,9 @@ export class OnnxGenderClassifier implements GenderClassifier {
     const outputs = await session.run({ [manifest.input.name]: tensor }, [manifest.output.name]);
     const out = outputs[manifest.output.name];
     if (!out || out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== n || out.dims[1] !== 2) {
-      throw new Error(`model ${this.options.path} returned ${out ? `${out.type}[${out.dims.join(',')}]` : 'nothing'} for ${n} images, expected float32[${n},2]`);
+      throw new Error(
+        `model ${this.options.path} returned ${out ? `${out.type}[${out.dims.join(',')}]` : 'nothing'} for ${n} images, expected float32[${n},2]`,
+      );
     }
     return out.data as Float32Array;
   }
@@ -176,7 +188,10 @@ export class OnnxGenderClassifier implements GenderClassifier {
         providerError = `this onnxruntime-node build has no ${requested} execution provider`;
       } else {
         try {
-          const session = await ort.InferenceSession.create(this.options.path, { ...base, executionProviders: providerChain(requested) });
+          const session = await ort.InferenceSession.create(this.options.path, {
+            ...base,
+            executionProviders: providerChain(requested),
+          });
           this.activeProvider = requested;
           return session;
         } catch (err) {
@@ -213,12 +228,23 @@ export class OnnxGenderClassifier implements GenderClassifier {
     try {
       logits = await this.runPreprocessed(input, 1);
     } catch (err) {
-      throw new ModelValidationError('graph-mismatch', `probe inference failed: ${(err as Error).message}`, this.options.path, this.manifestPath, {
-        cause: err,
-      });
+      throw new ModelValidationError(
+        'graph-mismatch',
+        `probe inference failed: ${(err as Error).message}`,
+        this.options.path,
+        this.manifestPath,
+        {
+          cause: err,
+        },
+      );
     }
     if (!Number.isFinite(logits[0]) || !Number.isFinite(logits[1])) {
-      throw new ModelValidationError('graph-mismatch', `probe inference returned non-finite logits [${logits[0]}, ${logits[1]}]`, this.options.path, this.manifestPath);
+      throw new ModelValidationError(
+        'graph-mismatch',
+        `probe inference returned non-finite logits [${logits[0]}, ${logits[1]}]`,
+        this.options.path,
+        this.manifestPath,
+      );
     }
   }
 }

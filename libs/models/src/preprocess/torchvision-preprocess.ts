@@ -83,7 +83,8 @@ function precomputeCoeffs(inSize: number, outSize: number): Coeffs {
     }
     for (let x = 0; x < ksize; x++) {
       const w = x < xmax && ww !== 0 ? k[x]! / ww : 0;
-      kk[xx * ksize + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
+      kk[xx * ksize + x] =
+        w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
     }
     bounds[xx * 2] = xmin;
     bounds[xx * 2 + 1] = xmax;
@@ -223,10 +224,14 @@ export class TorchvisionPreprocessor {
   writeInto(image: RgbImage, out: Float32Array, index: number): void {
     const { width, height, data } = image;
     if (!(width > 0 && height > 0) || data.length < width * height * 3) {
-      throw new RangeError(`image ${index} is ${width}x${height} but has ${data.length} bytes, expected ${width * height * 3} (RGB)`);
+      throw new RangeError(
+        `image ${index} is ${width}x${height} but has ${data.length} bytes, expected ${width * height * 3} (RGB)`,
+      );
     }
     if ((index + 1) * this.imageLength > out.length) {
-      throw new RangeError(`batch buffer holds ${Math.floor(out.length / this.imageLength)} images, slot ${index} is out of range`);
+      throw new RangeError(
+        `batch buffer holds ${Math.floor(out.length / this.imageLength)} images, slot ${index} is out of range`,
+      );
     }
     const size = this.size;
     let pixels = data;
@@ -253,7 +258,14 @@ export class TorchvisionPreprocessor {
     return out;
   }
 
-  private normalizeCrop(pixels: Uint8Array, stride: number, left: number, top: number, out: Float32Array, base: number): void {
+  private normalizeCrop(
+    pixels: Uint8Array,
+    stride: number,
+    left: number,
+    top: number,
+    out: Float32Array,
+    base: number,
+  ): void {
     const size = this.size;
     const plane = size * size;
     const lut = this.lut;

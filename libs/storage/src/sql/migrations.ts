@@ -43,6 +43,8 @@ export const MIGRATIONS: readonly Migration[] = [
          unknown INTEGER NOT NULL DEFAULT 0,
          PRIMARY KEY (size, bucket_start, camera_id)
        )`,
+      // One camera's range without scanning every camera's rows.
+      `CREATE INDEX buckets_camera ON buckets (size, camera_id, bucket_start)`,
       `CREATE TABLE camera_watermarks (
          camera_id TEXT PRIMARY KEY,
          max_ts BIGINT NOT NULL,

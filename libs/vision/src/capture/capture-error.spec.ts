@@ -78,7 +78,11 @@ describe('classifyFfmpegExit', () => {
   });
 
   it('a server that connects but never answers is a timeout, retryable, not "not a video"', () => {
-    const silent = { ...exit(['rtsp://cam/x: Invalid data found when processing input']), elapsedMs: 3050, ioTimeoutMs: 3000 };
+    const silent = {
+      ...exit(['rtsp://cam/x: Invalid data found when processing input']),
+      elapsedMs: 3050,
+      ioTimeoutMs: 3000,
+    };
     expect(classifyFfmpegExit(silent, rtsp)).toMatchObject({ kind: 'timeout', retryable: true });
     expect(classifyFfmpegExit(silent, rtsp).message).toMatch(/did not answer within 3 s/);
     // A quick "invalid data" is still invalid data.

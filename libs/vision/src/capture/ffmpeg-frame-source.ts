@@ -5,7 +5,13 @@ import type { Logger } from '@crowdlens/common';
 import { frameByteLength, type Frame } from '../frame';
 import { buildFfmpegArgs, type FfmpegInput } from '../ffmpeg/ffmpeg-args';
 import type { FfmpegBinary } from '../ffmpeg/ffmpeg-locator';
-import { InputSizeWatcher, LineSplitter, OutputSizeDetector, parseFfmpegLogLine, type SizeChange } from '../ffmpeg/ffmpeg-log';
+import {
+  InputSizeWatcher,
+  LineSplitter,
+  OutputSizeDetector,
+  parseFfmpegLogLine,
+  type SizeChange,
+} from '../ffmpeg/ffmpeg-log';
 import { CaptureError, classifyFfmpegExit } from './capture-error';
 import type { FrameSource, FrameSourceHandlers } from './frame-source.port';
 import { RawFrameSplitter } from './raw-frame-splitter';

@@ -28,7 +28,7 @@ describe('LineSplitter', () => {
 });
 
 describe('OutputSizeDetector', () => {
-  // Real ffmpeg 5.1 stderr (see ffmpeg-args: -loglevel level+info), tags already stripped.
+  // Real ffmpeg 5.1 stderr (see ffmpeg-args: -loglevel level+verbose), tags already stripped.
   const lines = [
     "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'assets/sample.mp4':",
     '  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(progressive), 1280x720 [SAR 1:1 DAR 16:9], 231 kb/s, 10 fps',
@@ -65,8 +65,10 @@ describe('OutputSizeDetector', () => {
 
 describe('InputSizeWatcher', () => {
   // Real ffmpeg 5.1 verbose lines (tags stripped) for a stream that switches from 640x360 to 480x480.
-  const first = '[graph 0 input from stream 0:0 @ 0x558283ad0600] w:640 h:360 pixfmt:yuv420p tb:1/90000 fr:10/1 sar:1/1';
-  const second = '[graph 0 input from stream 0:0 @ 0x558283ad0cc0] w:480 h:480 pixfmt:yuv420p tb:1/90000 fr:10/1 sar:16/9';
+  const first =
+    '[graph 0 input from stream 0:0 @ 0x558283ad0600] w:640 h:360 pixfmt:yuv420p tb:1/90000 fr:10/1 sar:1/1';
+  const second =
+    '[graph 0 input from stream 0:0 @ 0x558283ad0cc0] w:480 h:480 pixfmt:yuv420p tb:1/90000 fr:10/1 sar:16/9';
   it('reports a change of the decoded size, not the first size nor a repeat', () => {
     const w = new InputSizeWatcher();
     expect(w.push(first)).toBeNull();

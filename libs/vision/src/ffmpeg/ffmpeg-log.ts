@@ -1,5 +1,5 @@
 /**
- * Reading ffmpeg's stderr (run with `-loglevel level+info`): per-line levels,
+ * Reading ffmpeg's stderr (run with `-loglevel level+verbose`): per-line levels,
  * the output frame size, and the lines that explain a failure.
  */
 

@@ -164,7 +164,12 @@ describe('CameraPipeline', () => {
   it('skips detection on unchanged frames, counts them, and keeps the tracks alive', async () => {
     // maxAgeMs is 1500: without coasting, a track unseen by detection for 2 s would close.
     const { detector, crops, stats, pipeline } = setup('drop-oldest', 1, 5, { motion: { maxSkipMs: 10_000 } });
-    const still = (seq: number): Frame => ({ ...frame(0), data: Buffer.from(frame(0).data), ts: 1_000_000 + seq * 200, seq });
+    const still = (seq: number): Frame => ({
+      ...frame(0),
+      data: Buffer.from(frame(0).data),
+      ts: 1_000_000 + seq * 200,
+      seq,
+    });
     pipeline.push(still(0));
     (await call(detector, 0)).resolve([faceAt(20)]);
     await flush();

@@ -175,7 +175,8 @@ export class CameraPipeline {
     stats.markFaces(now, faces.length);
     // Frames skipped since the previous analysed one: nothing moved, so the
     // tracks seen then are still there (kept alive, not aged out).
-    if (run.lastSkippedTs > run.tracker.lastFrameTs && run.lastSkippedTs < frame.ts) run.tracker.coast(run.lastSkippedTs);
+    if (run.lastSkippedTs > run.tracker.lastFrameTs && run.lastSkippedTs < frame.ts)
+      run.tracker.coast(run.lastSkippedTs);
     const update = run.tracker.update(faces, frame.ts);
     for (const id of update.ended) run.selector.end(id);
     stats.tracks += update.faces.filter((f) => f.isNew).length;

@@ -59,7 +59,8 @@ export function greyThumbnail(frame: Frame, thumbnailWidth: number): GreyThumbna
     }
   }
   const data = new Uint8Array(tw * th);
-  for (let i = 0; i < data.length; i++) data[i] = (counts[i] as number) > 0 ? Math.round((sums[i] as number) / (counts[i] as number)) : 0;
+  for (let i = 0; i < data.length; i++)
+    data[i] = (counts[i] as number) > 0 ? Math.round((sums[i] as number) / (counts[i] as number)) : 0;
   return { data, width: tw, height: th };
 }
 
@@ -89,7 +90,12 @@ export class MotionGate {
   constructor(options: Partial<MotionGateOptions> = {}) {
     this.options = { ...DEFAULT_MOTION_GATE, ...options };
     const { pixelThreshold, minChangedFraction, maxSkipMs, thumbnailWidth } = this.options;
-    if (!(pixelThreshold >= 0) || !(minChangedFraction >= 0 && minChangedFraction <= 1) || !(maxSkipMs >= 0) || !(thumbnailWidth >= 1)) {
+    if (
+      !(pixelThreshold >= 0) ||
+      !(minChangedFraction >= 0 && minChangedFraction <= 1) ||
+      !(maxSkipMs >= 0) ||
+      !(thumbnailWidth >= 1)
+    ) {
       throw new RangeError(`invalid motion gate options ${JSON.stringify(this.options)}`);
     }
   }

@@ -40,13 +40,16 @@ describe('solveAssignment', () => {
 
   it('agrees with brute force on random matrices', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 200; trial++) {
       const rows = 1 + Math.floor(rand() * 4);
       const cols = 1 + Math.floor(rand() * 4);
       const cost = Array.from({ length: rows }, () => Array.from({ length: cols }, () => (rand() < 0.25 ? X : rand())));
       const got = solveAssignment(cost);
-      const score = (pairs: Array<[number, number]>) => [pairs.length, -pairs.reduce((s, [r, c]) => s + (cost[r]![c] as number), 0)];
+      const score = (pairs: Array<[number, number]>) => [
+        pairs.length,
+        -pairs.reduce((s, [r, c]) => s + (cost[r]![c] as number), 0),
+      ];
       // Brute force over injective maps row -> column or none.
       let best = [0, 0];
       const walk = (r: number, used: Set<number>, pairs: Array<[number, number]>) => {

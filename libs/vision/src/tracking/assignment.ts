@@ -24,7 +24,9 @@ export function solveAssignment(
   // A forbidden pair costs more than every allowed pair together, so the
   // optimum uses as few of them as possible; they are removed afterwards.
   let maxAllowed = 0;
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) if (allowed(r, c)) maxAllowed = Math.max(maxAllowed, Math.abs((cost[r] as number[])[c] as number));
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++)
+      if (allowed(r, c)) maxAllowed = Math.max(maxAllowed, Math.abs((cost[r] as number[])[c] as number));
   const forbidden = (maxAllowed + 1) * (Math.min(rows, cols) + 1);
   const transpose = rows > cols;
   const n = transpose ? cols : rows;

@@ -92,7 +92,8 @@ export class IouTracker {
   ) {
     this.minHits = config.minHits ?? 1;
     this.reassociateDistance = config.reassociateDistance ?? 0.75;
-    if (!Number.isInteger(this.minHits) || this.minHits < 1) throw new RangeError(`minHits must be >= 1, got ${this.minHits}`);
+    if (!Number.isInteger(this.minHits) || this.minHits < 1)
+      throw new RangeError(`minHits must be >= 1, got ${this.minHits}`);
   }
 
   /** Tracks confirmed so far in this run. */
