@@ -20,7 +20,7 @@
  *    --camera-seconds each; the frames each camera got through per second.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -58,6 +58,43 @@ const cameraCounts = arg('cameras', '1,2,4,8')
   .filter((n) => n > 0);
 const cameraSeconds = Number(arg('camera-seconds', '30'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** utime+stime (+ cutime+cstime: reaped children) of a /proc/<pid>/stat, in seconds. */
+function statCpu(pid: number | 'self', withChildren: boolean): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // Fields from 3 (state) on: utime is field 14, stime 15, cutime 16, cstime 17.
+    const own = (f[11] ?? 0) + (f[12] ?? 0);
+    return (withChildren ? own + (f[13] ?? 0) + (f[14] ?? 0) : own) / CLK_TCK;
+  } catch {
+    return 0; // a child that exited between ps and the read is counted once reaped
+  }
+}
+
+/**
+ * CPU seconds used so far by this process (every thread: the detector workers
+ * too) and its ffmpeg children, live or exited. On a machine shared with other
+ * work, CPU per frame is what stays comparable when wall-clock rates do not.
+ */
+function cpuSeconds(): number {
+  let total = statCpu('self', true);
+  let pids: number[] = [];
+  try {
+    pids = execFileSync('ps', ['--ppid', String(process.pid), '-o', 'pid='], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => Number(l.trim()))
+      .filter((p) => p > 0);
+  } catch {
+    // no children
+  }
+  for (const pid of pids) total += statCpu(pid, false);
+  return total;
+}
 
 /** Every frame of the clip at its native rate, as the naive loop reads it. */
 async function* decodeFrames(path: string, fps: number): AsyncGenerator<Frame> {
@@ -100,6 +137,7 @@ async function* decodeFrames(path: string, fps: number): AsyncGenerator<Frame> {
 interface NaiveResult {
   frames: number;
   ms: number;
+  cpu: number;
   faces: Box[][];
   genders: number;
 }
@@ -112,6 +150,7 @@ async function runNaive(clip: string, fps: number): Promise<NaiveResult> {
   const faces: Box[][] = [];
   let genders = 0;
   const t0 = performance.now();
+  const c0 = cpuSeconds();
   for await (const frame of decodeFrames(clip, fps)) {
     const input = faceapi.tf.tensor3d(
       new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length),
@@ -130,7 +169,7 @@ async function runNaive(clip: string, fps: number): Promise<NaiveResult> {
     }
     if (frame.seq % 50 === 0) process.stderr.write(`  naive: frame ${frame.seq}\n`);
   }
-  return { frames: faces.length, ms: performance.now() - t0, faces, genders };
+  return { frames: faces.length, ms: performance.now() - t0, cpu: cpuSeconds() - c0, faces, genders };
 }
 
 /** Passes detections through and remembers them per frame (by capture time). */
@@ -164,6 +203,8 @@ interface PipelineResult {
   skipped: number;
   ms: number;
   classifyMs: number;
+  /** CPU seconds, pipeline and classification of its crops. */
+  cpu: number;
   tracks: number;
   crops: FaceCrop[];
   /** Faces per frame index, gated frames carrying the last analysed frame's faces. */
@@ -195,6 +236,7 @@ async function runCrowdLens(
   });
   await manager.start();
   const t0 = performance.now();
+  const cpu0 = cpuSeconds();
   await manager.add(CameraConfigSchema.parse({ id: 'bench', url: clip, fps, realtime: false }));
   await finished;
   const ms = performance.now() - t0;
@@ -215,6 +257,7 @@ async function runCrowdLens(
     }
   }
   const classifyMs = performance.now() - c0;
+  const cpu = cpuSeconds() - cpu0 - ((c0 - t0 - ms) / 1000) * 0; // pipeline + classification
 
   // Frame index from capture time: a file read faster than real time is stamped with its media time.
   const stamps = [...recorder.byTs.keys()].sort((a, b) => a - b);
@@ -235,6 +278,7 @@ async function runCrowdLens(
     skipped: details?.framesSkipped ?? 0,
     ms,
     classifyMs,
+    cpu,
     tracks: details?.tracks ?? 0,
     crops: crops.map((c) => ({ ...c, frameTs: frameOf(c.frameTs) })),
     faces,
@@ -320,15 +364,13 @@ async function runCameras(n: number, detector: DetectorConfig): Promise<CameraRo
   for (let i = 0; i < 300 && manager.list().some((s) => s.state !== 'streaming'); i++) await sleep(100);
   await sleep(3000);
   const snap = () =>
-    manager
-      .listDetails()
-      .map((d) => ({
-        id: d.cameraId,
-        handled: d.framesAnalysed + d.framesSkipped,
-        analysed: d.framesAnalysed,
-        dropped: d.framesDropped,
-        inn: d.framesIn,
-      }));
+    manager.listDetails().map((d) => ({
+      id: d.cameraId,
+      handled: d.framesAnalysed + d.framesSkipped,
+      analysed: d.framesAnalysed,
+      dropped: d.framesDropped,
+      inn: d.framesIn,
+    }));
   const a = snap();
   const l0 = loadavg()[0] ?? 0;
   const t0 = performance.now();

@@ -19,6 +19,12 @@ import {
   type RgbImage,
 } from '@crowdlens/models';
 import { faceCropCelebaSize, faceCrops224, PYTHON_ENV_TIMEOUT_MS, runTool, toolsPython } from './python-tools';
+import sharp from 'sharp';
+import { parseConfig } from '@crowdlens/config';
+import { FACE_CROPS_TOPIC, GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
+import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
+import { createLogger } from '@crowdlens/common';
+import { startCrowdLens } from '../../apps/embedded/src/bootstrap';
 
 const work = mkdtempSync(join(tmpdir(), 'crowdlens-resnet50-'));
 const celeba = join(work, 'celeba');
@@ -229,5 +235,70 @@ describe('ResNet50: models the service refuses', () => {
     expect(labels.message).toMatch(/labels \["male","female"\]/);
 
     expect((await refusal({ path: model, manifest: join(work, 'absent.json') })).problem).toBe('manifest-missing');
+  });
+});
+
+describe('ResNet50 in the inference service', () => {
+  it('serves crops from the bus and publishes one prediction per crop, tagged with the model', async () => {
+    const config = parseConfig({
+      role: 'inference',
+      dataDir: work,
+      http: { port: 0, host: '127.0.0.1' },
+      model: { type: 'onnx', path: model, intraOpThreads: 2 },
+      batcher: { maxBatch: 4, maxWaitMs: 20, queueCapacity: 64, maxInFlight: 1 },
+    });
+    const running = await startCrowdLens(config, createLogger('warn'));
+    try {
+      const bus = running.app.get<InMemoryBus>(MESSAGE_BUS);
+      const out: GenderPrediction[] = [];
+      await bus.subscribe(GENDER_PREDICTIONS_TOPIC, { group: 'test' }, async (p) => void out.push(p));
+      const jpegs = await Promise.all(
+        crops
+          .filter((c) => c.width === 224 && c.height === 224)
+          .map((c) => sharp(Buffer.from(c.data), { raw: { width: 224, height: 224, channels: 3 } }).jpeg().toBuffer()),
+      );
+      for (let i = 0; i < 10; i++) {
+        await bus.publish(FACE_CROPS_TOPIC, {
+          schemaVersion: 1,
+          cropId: `crop-${i}`,
+          cameraId: 'cam',
+          trackId: `t-${i % 3}`,
+          frameTs: 1_795_000_000_000 + i,
+          box: { x: 1, y: 1, width: 50, height: 50 },
+          detectionScore: 0.9,
+          quality: 0.7,
+          width: 224,
+          height: 224,
+          jpeg: new Uint8Array(jpegs[i % jpegs.length]!),
+        });
+      }
+      const deadline = Date.now() + 60_000;
+      while (out.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(out.map((p) => p.predictionId).sort()).toEqual([...Array(10).keys()].map((i) => `crop-${i}`).sort());
+      for (const p of out) {
+        expect(p.probMale).toBeGreaterThanOrEqual(0);
+        expect(p.probMale).toBeLessThanOrEqual(1);
+        expect(p.model).toEqual({ name: manifestOf(model).name, version: 'test-chain' });
+      }
+      // The same JPEG gives the same probability whatever batch it ran in.
+      const byImage = new Map<number, number>();
+      out.forEach((p) => {
+        const img = Number(p.predictionId.split('-')[1]) % jpegs.length;
+        if (byImage.has(img)) expect(p.probMale).toBeCloseTo(byImage.get(img)!, 5);
+        else byImage.set(img, p.probMale);
+      });
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('refuses to start with a model whose input size breaks the contract, naming the problem', async () => {
+    const config = parseConfig({
+      role: 'inference',
+      dataDir: work,
+      http: { port: 0, host: '127.0.0.1' },
+      model: { type: 'onnx', path: smallModel },
+    });
+    await expect(startCrowdLens(config, createLogger('silent'))).rejects.toThrow(/224|128/);
   });
 });

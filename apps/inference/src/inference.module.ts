@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { GENDER_CLASSIFIER, createGenderClassifier } from '@crowdlens/models';
+import { LOGGER } from '@crowdlens/common';
+import type { Logger } from 'pino';
 import { JpegDecoder } from './adapters/jpeg-decoder';
 import { InferenceMetrics } from './services/inference-metrics';
 import { InferenceService } from './services/inference.service';
@@ -9,8 +11,9 @@ import { InferenceService } from './services/inference.service';
   providers: [
     {
       provide: GENDER_CLASSIFIER,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createGenderClassifier(config.model),
+      inject: [APP_CONFIG, LOGGER],
+      useFactory: (config: AppConfig, logger: Logger) =>
+        createGenderClassifier(config.model, logger.child({ component: 'model' })),
     },
     JpegDecoder,
     InferenceMetrics,

@@ -191,12 +191,16 @@ describe('runPartitionWindow', () => {
     );
     await sleep(20);
     controls.heartbeatError = Object.assign(new Error('The group is rebalancing'), { type: 'REBALANCE_IN_PROGRESS' });
+    const before = controls.heartbeats;
+    const heartbeatsDuringDrain = () => controls.heartbeats - before - 1;
     const error = await run.then(
       () => null,
       (e: unknown) => e as Error,
     );
     expect(error?.message).toBe('The group is rebalancing');
     expect(started.length).toBeLessThan(20);
+    // It kept heartbeating while the window drained, so the member's session stays alive.
+    expect(heartbeatsDuringDrain()).toBeGreaterThan(0);
     // Everything started finished and was resolved before the error surfaced.
     expect(controls.last).toBe(started[started.length - 1]);
   });

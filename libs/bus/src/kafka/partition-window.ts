@@ -141,13 +141,17 @@ export async function runPartitionWindow<M extends WindowMessage>(
     });
     clearTimeout(timer);
     advance();
-    if (state.groupError === null) {
-      try {
-        // Throttled by kafkajs to one request per heartbeat interval.
-        await controls.heartbeat();
-        await controls.commitIfDue();
-      } catch (error) {
-        // Rebalance, lost membership or broker gone: take nothing new, finish what runs, then let kafkajs rejoin.
+    try {
+      // Throttled by kafkajs to one request per heartbeat interval. After a
+      // group error it goes on while the window drains: during a rebalance
+      // the coordinator still counts heartbeats (answering "rebalancing"), so
+      // a slow drain does not expire the member and lose the commit of what
+      // it finished; kafkajs commits resolved offsets on each such answer.
+      await controls.heartbeat();
+      if (state.groupError === null) await controls.commitIfDue();
+    } catch (error) {
+      // Rebalance, lost membership or broker gone: take nothing new, finish what runs, then let kafkajs rejoin.
+      if (state.groupError === null) {
         state.groupError = { error };
         stop('group');
       }
