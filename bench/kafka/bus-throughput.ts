@@ -9,14 +9,17 @@
  *   the analytics concurrency, a recorder that batches like analytics'
  *   PredictionRecorder (flush at 256 or after 100 ms, one transaction each,
  *   a message acknowledged only after its transaction committed) into the
- *   real SqlAggregateStore on SQLite and on PostgreSQL.
+ *   real SqlAggregateStore on SQLite and on PostgreSQL;
+ * - the SQLite path again with concurrency 1, one message per partition at a
+ *   time, for the difference the handler window makes.
  *
  * Every figure is end to end: from the first publish until the last handler
  * resolved. Printed as a table with the Kafka/in-memory ratio.
  *
  *   npm run build
  *   node dist/bench/kafka/bus-throughput.js [--port 9092] [--postgres-port 55432] [--crops 3000]
- *        [--predictions 20000] [--store-predictions 5000] [--partitions 6]
+ *        [--predictions 20000] [--store-predictions 5000]
+ *        [--serial-predictions 300] [--partitions 6]
  *
  * The broker and PostgreSQL are started with deploy/kafka/start.sh and
  * deploy/postgres/start.sh (reused when running); the bench makes its own
@@ -59,6 +62,7 @@ interface Args {
   crops: number;
   predictions: number;
   'store-predictions': number;
+  'serial-predictions': number;
   partitions: number;
 }
 
@@ -69,6 +73,7 @@ function parseArgs(argv: readonly string[]): Args {
     crops: 3_000,
     predictions: 20_000,
     'store-predictions': 5_000,
+    'serial-predictions': 300,
     partitions: 6,
   };
   for (let i = 0; i < argv.length; i += 2) {
@@ -243,6 +248,7 @@ async function main(): Promise<void> {
     predictions: topic(GENDER_PREDICTIONS_TOPIC, 'predictions'),
     sqlite: topic(GENDER_PREDICTIONS_TOPIC, 'predictions-sqlite'),
     postgres: topic(GENDER_PREDICTIONS_TOPIC, 'predictions-postgres'),
+    serial: topic(GENDER_PREDICTIONS_TOPIC, 'predictions-serial'),
   };
   const scratch = mkdtempSync(join(tmpdir(), 'crowdlens-bench-'));
   const databases: string[] = [];
@@ -292,8 +298,21 @@ async function main(): Promise<void> {
       });
       await store.close();
     }
+    // The same path one message at a time per partition (concurrency 1) — what KafkaBus did before
+    // it honoured `concurrency`: every message waits out the recorder's 100 ms flush alone.
+    const serialStore = await freshStore('sqlite', `${label}_serial`);
+    const serial = await pump(bus, {
+      topic: topics.serial,
+      group: `bench-analytics-serial-${label}`,
+      count: args['serial-predictions'],
+      make: prediction,
+      bytesEach: predictionBytes,
+      concurrency: 1,
+      handler: new RecorderLike(serialStore).record,
+    });
+    await serialStore.close();
     await bus.close();
-    return { crops, predictions, sqlite: stored.sqlite, postgres: stored.postgres };
+    return { crops, predictions, sqlite: stored.sqlite, postgres: stored.postgres, serial };
   };
 
   try {
@@ -319,6 +338,7 @@ async function main(): Promise<void> {
       predictions: `predictions (${predictionBytes} B), no-op handler, concurrency ${ANALYTICS_CONCURRENCY}`,
       sqlite: 'predictions -> analytics recorder -> SQLite store',
       postgres: 'predictions -> analytics recorder -> PostgreSQL store',
+      serial: 'same -> SQLite, concurrency 1 (no window)',
     };
     const rows = [
       ['stream', 'messages', 'in-memory msg/s', 'kafka msg/s', 'kafka MB/s', 'kafka / in-memory'],

@@ -5,7 +5,7 @@
  * files, the role processes, and raw access to the topics (capture, replay,
  * counts) that goes around the apps to observe them.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
@@ -377,11 +377,17 @@ export class DistributedHarness {
     return new Replayer(producer, topic, messages);
   }
 
-  async close(): Promise<void> {
+  /** Stops everything; the work directory (process logs, configs) stays when `keepLogs`, for a post-mortem. */
+  async close(keepLogs = false): Promise<void> {
     await this.stopProcesses();
     await this.admin?.disconnect().catch(() => undefined);
     await Promise.allSettled(this.databases.map((d) => d.drop()));
     await this.kafka.destroy();
+    if (keepLogs || process.env.CROWDLENS_KEEP_TEST_DIRS) {
+      process.stderr.write(`distributed tests: process logs kept in ${this.logDir}\n`);
+    } else {
+      rmSync(this.workDir, { recursive: true, force: true });
+    }
   }
 }
 

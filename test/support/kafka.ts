@@ -3,7 +3,7 @@
  * reused by every test file and run while its port answers. Topics are unique
  * per test and deleted afterwards, so a long-lived broker does not fill up.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,12 +49,24 @@ export async function stopKafka(port: number, env: Readonly<Record<string, strin
  * and may stop and restart it at will.
  */
 export class DedicatedKafka implements KafkaInstance {
+  private destroyed = false;
+
   private constructor(
     readonly port: number,
     readonly brokers: string[],
     readonly startMs: number,
     private readonly dataDir: string,
-  ) {}
+  ) {
+    // A run that ends without destroy() (a crash, a timeout) must not leave a broker behind on a random port.
+    process.once('exit', () => {
+      if (this.destroyed) return;
+      try {
+        process.kill(Number(readFileSync(join(kafkaHome(), 'run', String(port), 'kafka.pid'), 'utf8')), 'SIGTERM');
+      } catch {
+        // Not running.
+      }
+    });
+  }
 
   static async start(label: string): Promise<DedicatedKafka> {
     const port = await freePortPair();
@@ -74,10 +86,15 @@ export class DedicatedKafka implements KafkaInstance {
   /** Stops the broker and deletes its data and run directories. */
   async destroy(): Promise<void> {
     await stopKafka(this.port, { KAFKA_DATA_DIR: this.dataDir }).catch(() => undefined);
+    this.destroyed = true;
     rmSync(this.dataDir, { recursive: true, force: true });
-    const home = process.env.KAFKA_HOME ?? resolve(REPO_ROOT, '.cache/kafka');
-    rmSync(join(home, 'run', String(this.port)), { recursive: true, force: true });
+    rmSync(join(kafkaHome(), 'run', String(this.port)), { recursive: true, force: true });
   }
+}
+
+/** Where deploy/kafka keeps jars and per-port state (its KAFKA_HOME default). */
+function kafkaHome(): string {
+  return process.env.KAFKA_HOME ?? resolve(REPO_ROOT, '.cache/kafka');
 }
 
 /** A free port whose successor (the KRaft controller's) is free too. */

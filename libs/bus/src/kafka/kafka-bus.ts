@@ -217,7 +217,7 @@ export class KafkaBus implements MessageBus {
     if (this.closing) throw new Error(`bus closed: cannot subscribe to ${topic.name}`);
     await this.ensureTopic(topic);
     const groupId = kafkaGroupId(options.group, topic);
-    const startAt = options.fromBeginning ? new Map<number, string>() : await this.uncommittedEnds(topic, groupId);
+    if (!options.fromBeginning) await this.pinNewGroup(topic, groupId);
     const counters = this.countersFor(topic.name, options.group);
     const subscription = new KafkaSubscription(
       this.kafka.consumer({
@@ -244,11 +244,6 @@ export class KafkaBus implements MessageBus {
         this.tuning.commitIntervalMs,
         this.tuning.joinTimeoutMs,
       );
-      if (startAt.size > 0) {
-        // Another member may have pinned (committed) meanwhile; its position stands.
-        const still = await this.uncommittedPartitions(topic, groupId);
-        subscription.pin(new Map([...startAt].filter(([p]) => still.has(p))));
-      }
     } catch (err) {
       await subscription.close().catch(() => undefined);
       throw err;
@@ -356,15 +351,58 @@ export class KafkaBus implements MessageBus {
    * Kafka's own "latest" reset happens lazily, at a member's first fetch: a
    * message published between `subscribe` resolving and that fetch would be
    * skipped, and so would everything on a partition that changes hands before
-   * its first commit. So for partitions this group has never committed, the
-   * end offsets as of `subscribe` are taken here, before joining, and
-   * committed as the group's start once the member has joined (see pin()).
+   * its first commit. So a group that has no members and partitions it never
+   * committed gets the end offsets as of now committed as its start, before
+   * this member joins. (Not with a seek after joining: kafkajs keeps a seek
+   * for a partition this member loses before its next fetch, and applies it
+   * whenever the partition comes back — rewinding the group to its start.)
+   * A group with running members is left alone: they pinned it when it
+   * began; only partitions added to the topic since start at "latest".
+   * Costs one join and leave, once in a group's life.
    */
-  private async uncommittedEnds(topic: Topic, groupId: string): Promise<Map<number, string>> {
+  private async pinNewGroup(topic: Topic, groupId: string): Promise<void> {
     const missing = await this.uncommittedPartitions(topic, groupId);
-    if (missing.size === 0) return new Map();
+    if (missing.size === 0) return;
     const ends = await this.adminCall((admin) => admin.fetchTopicOffsets(topic.name));
-    return new Map(ends.filter((e) => missing.has(e.partition)).map((e) => [e.partition, e.high]));
+    const partitions = ends
+      .filter((e) => missing.has(e.partition))
+      .map((e) => ({ partition: e.partition, offset: e.high }));
+    // What kafkajs' admin.setOffsets does — a member that joins, seeks (kafkajs commits a seek
+    // before its first fetch) and leaves — with a short fetch wait: setOffsets' member idles for
+    // kafkajs' default 5 s before that first fetch completes.
+    const pinner = this.kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: this.tuning.sessionTimeoutMs,
+      rebalanceTimeout: this.tuning.rebalanceTimeoutMs,
+      heartbeatInterval: this.tuning.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
+      retry: { ...this.tuning.retry },
+    });
+    try {
+      await pinner.connect();
+      await pinner.subscribe({ topic: topic.name, fromBeginning: true });
+      const { state } = await pinner.describeGroup();
+      // Members are running (or pinning right now): the group's start is theirs.
+      if (state !== 'Empty' && state !== 'Dead') return;
+      await new Promise<void>((resolve, reject) => {
+        pinner.on(pinner.events.FETCH, () => resolve());
+        pinner.on(pinner.events.CRASH, ({ payload }) => reject(payload.error));
+        pinner.run({ eachBatchAutoResolve: false, eachBatch: async () => undefined }).catch(reject);
+        // It must not consume anything; the seeks are applied (committed) all the same.
+        pinner.pause([{ topic: topic.name }]);
+        for (const p of partitions) pinner.seek({ topic: topic.name, ...p });
+      });
+      this.logger.debug({ topic: topic.name, groupId, partitions }, 'kafka: new consumer group starts at the end');
+    } catch (err) {
+      // Not worth failing the subscription: the group then starts at "latest" as of its first fetch.
+      this.logger.warn(
+        { topic: topic.name, groupId, err: (err as Error).message },
+        'kafka: could not pin where a new consumer group starts',
+      );
+    } finally {
+      await pinner.disconnect().catch(() => undefined);
+    }
   }
 
   private async uncommittedPartitions(topic: Topic, groupId: string): Promise<Set<number>> {
@@ -626,17 +664,6 @@ class KafkaSubscription implements Subscription {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /**
-   * Sets where this member starts on partitions the group never committed.
-   * kafkajs applies a seek before its next fetch (dropping a batch already
-   * fetched from the lazily resolved "latest") and commits it, so the
-   * position also holds for whichever member gets the partition next.
-   * Partitions not assigned to this member are ignored by kafkajs.
-   */
-  pin(positions: ReadonlyMap<number, string>): void {
-    for (const [partition, offset] of positions) this.consumer.seek({ topic: this.topic.name, partition, offset });
   }
 
   close(): Promise<void> {
