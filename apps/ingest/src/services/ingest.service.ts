@@ -5,7 +5,7 @@ import {
   Injectable,
   NotFoundException,
   type OnApplicationBootstrap,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { APP_CONFIG, redactText, redactUrl, type AppConfig, type CameraConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
@@ -26,7 +26,7 @@ import { IngestMetrics } from './ingest-metrics';
  * libs/vision; this service connects them to the bus and to the admin API.
  */
 @Injectable()
-export class IngestService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class IngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly manager: CameraManager;
   private ready = false;
 
@@ -101,7 +101,7 @@ export class IngestService implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.ready = false;
     await this.manager.stop();
   }
