@@ -97,9 +97,20 @@ export const TrackerConfigSchema = z
     iouThreshold: z.number().min(0).max(1).default(0.3),
     maxAgeMs: z.number().int().min(0).default(1500).describe('a track unseen this long is closed'),
     cropsPerTrack: z.number().int().min(1).max(50).default(3).describe('best crops sent per track'),
+    minHits: z.number().int().min(1).max(10).default(2).describe('consecutive detections before a track is confirmed (filters false faces)'),
   })
   .strict();
 export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
+
+export const MotionConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('skip detection on frames where nothing changed'),
+    pixelThreshold: z.number().min(1).max(255).default(10).describe('grey-level change of a thumbnail cell that counts as motion'),
+    minChangedFraction: z.number().min(0).max(1).default(0.002).describe('fraction of cells that must change'),
+    maxSkipMs: z.number().int().min(0).default(1000).describe('analyse at least this often even in a still scene'),
+  })
+  .strict();
+export type MotionConfig = z.infer<typeof MotionConfigSchema>;
 
 export const AnalyticsConfigSchema = z
   .object({
@@ -184,6 +195,7 @@ export const AppConfigSchema = z
     batcher: BatcherConfigSchema.default(BatcherConfigSchema.parse({})),
     detector: DetectorConfigSchema.default(DetectorConfigSchema.parse({})),
     tracker: TrackerConfigSchema.default(TrackerConfigSchema.parse({})),
+    motion: MotionConfigSchema.default(MotionConfigSchema.parse({})),
     analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
     auth: AuthConfigSchema.default(AuthConfigSchema.parse({})),
     rateLimit: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),

@@ -40,6 +40,8 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
       logger: logger.child({ component: 'ingest' }),
       detector: config.detector,
       tracker: config.tracker,
+      tracking: { minHits: config.tracker.minHits },
+      motion: config.motion,
       cropSink: (crop) => this.publishCrop(crop),
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,

@@ -53,7 +53,7 @@ function setup(
     cameraId: 'cam-1',
     detector,
     cropper: new FaceCropper(),
-    tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack },
+    tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack, minHits: extra.minHits ?? 1 },
     // The synthetic frames barely differ: gating is tested on its own below.
     motion: extra.motion ?? { enabled: false },
     tracking: { minHits: extra.minHits ?? 1 },
