@@ -19,7 +19,8 @@ export interface SubscribeOptions {
   /**
    * Handlers this subscriber may run at once (default 1). Above 1, messages
    * of one key may complete out of order; a consumer that batches (inference)
-   * needs it so a batch can fill.
+   * needs it so a batch can fill. With Kafka the limit applies per assigned
+   * partition (offsets still commit only up to the first unfinished message).
    */
   readonly concurrency?: number;
 }

@@ -37,6 +37,9 @@ export const KafkaBusConfigSchema = z
     partitions: z.number().int().min(1).default(6).describe('partitions for topics this service provisions'),
     cropRetentionMs: z.number().int().min(1000).default(10 * 60_000).describe('face crops are faces: keep minutes, not days'),
     retentionMs: z.number().int().min(1000).default(7 * 24 * 3600_000),
+    sessionTimeoutMs: z.number().int().min(1000).optional().describe('consumer session timeout: how long failover after a crash takes (default 10 s)'),
+    heartbeatIntervalMs: z.number().int().min(100).optional(),
+    commitIntervalMs: z.number().int().min(100).optional().describe('longest gap between offset commits inside a long batch'),
   })
   .strict();
 

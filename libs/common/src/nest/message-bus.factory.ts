@@ -14,7 +14,13 @@ const BUS_FACTORIES: { [K in BusConfig['type']]: BusFactory<Extract<BusConfig, {
   kafka: async (config, logger) => {
     // Loaded on demand: the embedded mode never needs kafkajs.
     const { KafkaBus } = await import('@crowdlens/bus/kafka/kafka-bus');
-    return new KafkaBus({ ...config, logger: logger.child({ component: 'kafka' }) });
+    const { sessionTimeoutMs, heartbeatIntervalMs, commitIntervalMs, ...rest } = config;
+    const tuning = {
+      ...(sessionTimeoutMs !== undefined ? { sessionTimeoutMs } : {}),
+      ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
+      ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
+    };
+    return new KafkaBus({ ...rest, tuning, logger: logger.child({ component: 'kafka' }) });
   },
 };
 
