@@ -10,7 +10,9 @@ import { hashPassword } from '../libs/common/src/auth/password-hash';
 const arg = process.argv[2];
 if (arg === '--api-key') {
   const key = randomBytes(24).toString('base64url');
-  process.stdout.write(`key (give it to the client, store it nowhere else): ${key}\nkeySha256: ${createHash('sha256').update(key).digest('hex')}\n`);
+  process.stdout.write(
+    `key (give it to the client, store it nowhere else): ${key}\nkeySha256: ${createHash('sha256').update(key).digest('hex')}\n`,
+  );
 } else if (arg) {
   process.stdout.write(`passwordHash: ${hashPassword(arg)}\n`);
 } else {

@@ -149,12 +149,38 @@ describe('analytics API', () => {
     const res = await call(`/api/stats?${range}&bucket=hour`, 'vera');
     const body = (await res.json()) as {
       totals: Record<string, number | boolean | null>;
-      series: { cameraId: string; bucketStart: number; suppressed: boolean; visitors: number | null; male: number | null; female: number | null; faces: number | null }[];
+      series: {
+        cameraId: string;
+        bucketStart: number;
+        suppressed: boolean;
+        visitors: number | null;
+        male: number | null;
+        female: number | null;
+        faces: number | null;
+      }[];
     };
     expect(body.series).toEqual([
       { cameraId: 'door', bucketStart: T0, suppressed: false, faces: 10, visitors: 5, male: 3, female: 2, unknown: 0 },
-      { cameraId: 'till', bucketStart: T0 + HOUR, suppressed: false, faces: 8, visitors: 4, male: 0, female: 4, unknown: 0 },
-      { cameraId: 'mall', bucketStart: T0 + 2 * HOUR, suppressed: true, faces: null, visitors: null, male: null, female: null, unknown: null },
+      {
+        cameraId: 'till',
+        bucketStart: T0 + HOUR,
+        suppressed: false,
+        faces: 8,
+        visitors: 4,
+        male: 0,
+        female: 4,
+        unknown: 0,
+      },
+      {
+        cameraId: 'mall',
+        bucketStart: T0 + 2 * HOUR,
+        suppressed: true,
+        faces: null,
+        visitors: null,
+        male: null,
+        female: null,
+        unknown: null,
+      },
     ]);
     // The suppressed mall bucket is left out of the totals too, or it could be recovered by subtraction.
     expect(body.totals).toMatchObject({ visitors: 9, male: 3, female: 6, maleShare: 1 / 3 });
@@ -220,7 +246,13 @@ describe('analytics API', () => {
     const doc = (await (await call('/api/docs/openapi.json', 'vera')).json()) as {
       paths: Record<string, { get?: { parameters?: { name: string }[] } }>;
     };
-    expect(doc.paths['/api/stats']!.get!.parameters!.map((p) => p.name)).toEqual(['camera', 'group', 'from', 'to', 'bucket']);
+    expect(doc.paths['/api/stats']!.get!.parameters!.map((p) => p.name)).toEqual([
+      'camera',
+      'group',
+      'from',
+      'to',
+      'bucket',
+    ]);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/stats/csv', '/api/cameras', '/health']));
     expect((await call('/api/docs', 'vera')).status).toBe(200);
   });

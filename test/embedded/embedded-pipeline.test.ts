@@ -121,7 +121,9 @@ describe('embedded pipeline on the sample video', () => {
 
     // What landed in SQLite, read with a separate connection.
     const db = new Database(config.store.type === 'sqlite' ? config.store.path : '', { readonly: true });
-    const faces = db.prepare(`SELECT COALESCE(SUM(faces), 0) AS n FROM buckets WHERE size = 'minute' AND camera_id = 'entrance'`).get() as {
+    const faces = db
+      .prepare(`SELECT COALESCE(SUM(faces), 0) AS n FROM buckets WHERE size = 'minute' AND camera_id = 'entrance'`)
+      .get() as {
       n: number;
     };
     const tracks = db.prepare(`SELECT COUNT(*) AS n FROM tracks WHERE camera_id = 'entrance'`).get() as { n: number };
@@ -132,7 +134,13 @@ describe('embedded pipeline on the sample video', () => {
     expect(faces.n).toBe(rest.totals.faces);
     expect(tracks.n).toBe(rest.totals.visitors);
     // Privacy: aggregates and anonymous track sums only, no image or embedding column anywhere.
-    expect(tables.sort()).toEqual(['applied_predictions', 'buckets', 'camera_watermarks', 'schema_migrations', 'tracks']);
+    expect(tables.sort()).toEqual([
+      'applied_predictions',
+      'buckets',
+      'camera_watermarks',
+      'schema_migrations',
+      'tracks',
+    ]);
 
     const dashboard = await fetch(`${running.url}/`);
     expect(dashboard.status).toBe(200);

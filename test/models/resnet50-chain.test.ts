@@ -255,7 +255,11 @@ describe('ResNet50 in the inference service', () => {
       const jpegs = await Promise.all(
         crops
           .filter((c) => c.width === 224 && c.height === 224)
-          .map((c) => sharp(Buffer.from(c.data), { raw: { width: 224, height: 224, channels: 3 } }).jpeg().toBuffer()),
+          .map((c) =>
+            sharp(Buffer.from(c.data), { raw: { width: 224, height: 224, channels: 3 } })
+              .jpeg()
+              .toBuffer(),
+          ),
       );
       for (let i = 0; i < 10; i++) {
         await bus.publish(FACE_CROPS_TOPIC, {

@@ -4,22 +4,40 @@
   const $ = (id) => document.getElementById(id);
   const RANGES = { '6h': [6 * 3600e3, 'minute'], '24h': [24 * 3600e3, 'hour'], '7d': [7 * 86400e3, 'hour'] };
   const COLORS = { female: '#e8618c', male: '#4a90e2', unknown: '#8c97ad', suppressed: '#f0a020' };
-  let timeline, split, source, lastHour, knownScope = '';
+  let timeline,
+    split,
+    source,
+    lastHour,
+    knownScope = '';
   const state = { range: 'live', camera: '', group: '', scope: [], role: null, k: 'k', loggedIn: false };
 
-  function fmt(n) { return n == null ? '–' : Number(n).toLocaleString(); }
-  function pct(x) { return x == null ? 'no decided visitors yet' : `${(x * 100).toFixed(0)}% of decided`; }
-  function esc(s) { return String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]); }
+  function fmt(n) {
+    return n == null ? '–' : Number(n).toLocaleString();
+  }
+  function pct(x) {
+    return x == null ? 'no decided visitors yet' : `${(x * 100).toFixed(0)}% of decided`;
+  }
+  function esc(s) {
+    return String(s).replace(
+      /[&<>"']/g,
+      (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch],
+    );
+  }
   function label(ts, bucketMs) {
     const d = new Date(ts);
-    return bucketMs >= 86400e3 ? d.toLocaleDateString() : bucketMs >= 3600e3 ? d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit' }) : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return bucketMs >= 86400e3
+      ? d.toLocaleDateString()
+      : bucketMs >= 3600e3
+        ? d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit' })
+        : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   }
 
   /** "Nov 23, 10:16 – 11:16" or across days "Nov 16, 11:00 – Nov 23, 11:00". */
   function span(from, to) {
     const day = { month: 'short', day: 'numeric' };
     const time = { hour: '2-digit', minute: '2-digit' };
-    const a = new Date(from), b = new Date(to);
+    const a = new Date(from),
+      b = new Date(to);
     const sameDay = a.toDateString() === b.toDateString();
     return `${a.toLocaleString([], { ...day, ...time })} – ${sameDay ? b.toLocaleTimeString([], time) : b.toLocaleString([], { ...day, ...time })}`;
   }
@@ -27,7 +45,10 @@
   function initCharts() {
     if (typeof Chart === 'undefined') {
       // Without the chart library the numbers, tiles and CSV still work; say so instead of dying.
-      document.querySelectorAll('.chart-box').forEach((box) => { box.innerHTML = '<div class="chart-missing">Chart library unavailable (/assets/chart.umd.js did not load).</div>'; });
+      document.querySelectorAll('.chart-box').forEach((box) => {
+        box.innerHTML =
+          '<div class="chart-missing">Chart library unavailable (/assets/chart.umd.js did not load).</div>';
+      });
       return;
     }
     Chart.defaults.color = '#8c97ad';
@@ -37,9 +58,26 @@
       data: {
         labels: [],
         datasets: [
-          ...['female', 'male', 'unknown'].map((g) => ({ label: g, data: [], backgroundColor: COLORS[g], stack: 'v', borderRadius: 2 })),
+          ...['female', 'male', 'unknown'].map((g) => ({
+            label: g,
+            data: [],
+            backgroundColor: COLORS[g],
+            stack: 'v',
+            borderRadius: 2,
+          })),
           // Suppressed buckets get a marker on the axis, never a number.
-          { type: 'line', label: 'suppressed (< k people)', data: [], stack: 's', showLine: false, pointStyle: 'rectRot', pointRadius: 5, pointHoverRadius: 6, backgroundColor: COLORS.suppressed, borderColor: COLORS.suppressed },
+          {
+            type: 'line',
+            label: 'suppressed (< k people)',
+            data: [],
+            stack: 's',
+            showLine: false,
+            pointStyle: 'rectRot',
+            pointRadius: 5,
+            pointHoverRadius: 6,
+            backgroundColor: COLORS.suppressed,
+            borderColor: COLORS.suppressed,
+          },
         ],
       },
       options: {
@@ -52,14 +90,32 @@
         },
         plugins: {
           legend: { position: 'bottom', labels: { usePointStyle: true } },
-          tooltip: { callbacks: { label: (ctx) => (ctx.dataset.stack === 's' ? (ctx.raw === null ? null : `suppressed: fewer than ${state.k} people`) : `${ctx.dataset.label}: ${fmt(ctx.raw)}`) }, filter: (item) => item.raw !== null },
+          tooltip: {
+            callbacks: {
+              label: (ctx) =>
+                ctx.dataset.stack === 's'
+                  ? ctx.raw === null
+                    ? null
+                    : `suppressed: fewer than ${state.k} people`
+                  : `${ctx.dataset.label}: ${fmt(ctx.raw)}`,
+            },
+            filter: (item) => item.raw !== null,
+          },
         },
       },
     });
     split = new Chart($('split'), {
       type: 'doughnut',
-      data: { labels: ['female', 'male', 'unknown'], datasets: [{ data: [0, 0, 0], backgroundColor: [COLORS.female, COLORS.male, COLORS.unknown], borderWidth: 0 }] },
-      options: { animation: false, maintainAspectRatio: false, cutout: '62%', plugins: { legend: { position: 'bottom', labels: { usePointStyle: true } } } },
+      data: {
+        labels: ['female', 'male', 'unknown'],
+        datasets: [{ data: [0, 0, 0], backgroundColor: [COLORS.female, COLORS.male, COLORS.unknown], borderWidth: 0 }],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        cutout: '62%',
+        plugins: { legend: { position: 'bottom', labels: { usePointStyle: true } } },
+      },
     });
   }
 
@@ -78,20 +134,38 @@
     let suppressed = 0;
     for (const r of stats.series) {
       if (cams && !cams.includes(r.cameraId)) continue;
-      if (r.suppressed) { suppressed++; hidden.add(r.bucketStart); continue; }
+      if (r.suppressed) {
+        suppressed++;
+        hidden.add(r.bucketStart);
+        continue;
+      }
       const row = byStart.get(r.bucketStart) || { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 };
-      row.female += r.female; row.male += r.male; row.unknown += r.unknown; row.faces += r.faces; row.visitors += r.visitors;
+      row.female += r.female;
+      row.male += r.male;
+      row.unknown += r.unknown;
+      row.faces += r.faces;
+      row.visitors += r.visitors;
       byStart.set(r.bucketStart, row);
     }
     const first = Math.floor(stats.from / stats.bucketMs) * stats.bucketMs;
     const out = [];
-    for (let t = first; t < stats.to; t += stats.bucketMs) out.push([t, byStart.get(t) || { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 }, hidden.has(t)]);
+    for (let t = first; t < stats.to; t += stats.bucketMs)
+      out.push([t, byStart.get(t) || { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 }, hidden.has(t)]);
     return { buckets: out, suppressed };
   }
 
   function render(stats) {
     const { buckets, suppressed } = bucketise(stats);
-    const totals = buckets.reduce((a, [, r]) => ({ female: a.female + r.female, male: a.male + r.male, unknown: a.unknown + r.unknown, faces: a.faces + r.faces, visitors: a.visitors + r.visitors }), { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 });
+    const totals = buckets.reduce(
+      (a, [, r]) => ({
+        female: a.female + r.female,
+        male: a.male + r.male,
+        unknown: a.unknown + r.unknown,
+        faces: a.faces + r.faces,
+        visitors: a.visitors + r.visitors,
+      }),
+      { female: 0, male: 0, unknown: 0, faces: 0, visitors: 0 },
+    );
     const decided = totals.male + totals.female;
     $('kpi-visitors').textContent = fmt(totals.visitors);
     $('kpi-female').textContent = fmt(totals.female);
@@ -103,7 +177,9 @@
     state.k = stats.kAnonymity;
     if (timeline) {
       timeline.data.labels = buckets.map(([t]) => label(t, stats.bucketMs));
-      ['female', 'male', 'unknown'].forEach((g, i) => { timeline.data.datasets[i].data = buckets.map(([, r]) => r[g]); });
+      ['female', 'male', 'unknown'].forEach((g, i) => {
+        timeline.data.datasets[i].data = buckets.map(([, r]) => r[g]);
+      });
       timeline.data.datasets[3].data = buckets.map(([, , hidden]) => (hidden ? 0 : null));
       timeline.data.datasets[3].label = `suppressed (< ${stats.kAnonymity} people)`;
       timeline.update();
@@ -111,7 +187,9 @@
       split.update();
     }
     $('k').textContent = stats.kAnonymity;
-    $('suppressed-note').textContent = suppressed ? `◆ ${suppressed} bucket${suppressed === 1 ? '' : 's'} suppressed: fewer than ${stats.kAnonymity} people, not counted above` : '';
+    $('suppressed-note').textContent = suppressed
+      ? `◆ ${suppressed} bucket${suppressed === 1 ? '' : 's'} suppressed: fewer than ${stats.kAnonymity} people, not counted above`
+      : '';
     $('range-label').textContent = `· ${span(stats.from, stats.to)} · per ${stats.bucket}`;
   }
 
@@ -121,15 +199,27 @@
     knownScope = key;
     state.scope = scope;
     const groups = [...new Set(scope.map((c) => c.group).filter(Boolean))].sort();
-    fill($('group-filter'), '<option value="">All stores</option>' + groups.map((g) => `<option value="${esc(g)}">${esc(g)}</option>`).join(''));
+    fill(
+      $('group-filter'),
+      '<option value="">All stores</option>' +
+        groups.map((g) => `<option value="${esc(g)}">${esc(g)}</option>`).join(''),
+    );
     fillCameraFilter();
   }
   /** The camera list follows the store filter. */
   function fillCameraFilter() {
     const cams = state.scope.filter((c) => !state.group || c.group === state.group);
-    fill($('camera-filter'), '<option value="">All cameras</option>' + cams.map((c) => `<option value="${esc(c.cameraId)}">${esc(c.name)}</option>`).join(''));
+    fill(
+      $('camera-filter'),
+      '<option value="">All cameras</option>' +
+        cams.map((c) => `<option value="${esc(c.cameraId)}">${esc(c.name)}</option>`).join(''),
+    );
   }
-  function fill(sel, html) { const keep = sel.value; sel.innerHTML = html; sel.value = keep; }
+  function fill(sel, html) {
+    const keep = sel.value;
+    sel.innerHTML = html;
+    sel.value = keep;
+  }
 
   function renderCameras(cameras) {
     if (!['operator', 'admin'].includes(state.role)) {
@@ -138,17 +228,26 @@
       return;
     }
     $('cameras-note').textContent = '';
-    $('cameras').innerHTML = cameras.map((c) => `
+    $('cameras').innerHTML =
+      cameras
+        .map(
+          (c) => `
       <div class="tile" data-camera="${esc(c.cameraId)}">
         <div class="tile-head"><div><div class="tile-name">${esc(c.name || c.cameraId)}</div><div class="tile-id">${esc(c.cameraId)}${c.group ? ' · ' + esc(c.group) : ''}</div></div>
         <span class="pill state-${esc(c.state)}" data-testid="camera-state">${esc(c.state)}</span></div>
         <div class="tile-stats"><div><b>${c.fps.toFixed(1)}</b>fps analysed</div><div><b>${fmt(c.facesDetected)}</b>faces detected</div><div><b>${fmt(c.tracks)}</b>tracks</div>
         <div><b>${fmt(c.framesAnalysed)}</b>frames</div><div><b>${fmt(c.framesDropped)}</b>dropped</div><div><b>${fmt(c.reconnects)}</b>reconnects</div></div>
         ${c.lastError ? `<div class="tile-error">${esc(c.lastError)}</div>` : ''}
-      </div>`).join('') || '<div class="muted">No cameras configured.</div>';
+      </div>`,
+        )
+        .join('') || '<div class="muted">No cameras configured.</div>';
   }
 
-  function setConn(text, cls) { const el = $('conn'); el.textContent = text; el.className = `pill ${cls}`; }
+  function setConn(text, cls) {
+    const el = $('conn');
+    el.textContent = text;
+    el.className = `pill ${cls}`;
+  }
 
   /** Query string for the current range and filters (REST and CSV share it). */
   function rangeQuery() {
@@ -159,7 +258,9 @@
     else if (state.group) q.set('group', state.group);
     return q;
   }
-  function updateCsvLink() { $('csv').href = `/api/stats/csv?${rangeQuery()}`; }
+  function updateCsvLink() {
+    $('csv').href = `/api/stats/csv?${rangeQuery()}`;
+  }
 
   function connectLive() {
     if (source) source.close();
@@ -176,7 +277,10 @@
       setConn('reconnecting…', 'pill-bad');
       try {
         const me = await fetch('/api/auth/me');
-        if (me.status === 401) { source.close(); showLogin('Your session ended; sign in again.'); }
+        if (me.status === 401) {
+          source.close();
+          showLogin('Your session ended; sign in again.');
+        }
       } catch {
         // Server unreachable: EventSource keeps retrying on its own.
       }
@@ -209,19 +313,34 @@
   function showLogin(message) {
     state.loggedIn = false;
     state.role = null;
-    if (source) { source.close(); source = undefined; }
+    if (source) {
+      source.close();
+      source = undefined;
+    }
     lastHour = undefined;
     $('user').textContent = '';
     $('logout').hidden = true;
     setConn('signed out', 'pill-wait');
-    ['kpi-visitors', 'kpi-female', 'kpi-male', 'kpi-unknown', 'kpi-faces', 'kpi-female-share', 'kpi-male-share'].forEach((id) => { $(id).textContent = '–'; });
+    [
+      'kpi-visitors',
+      'kpi-female',
+      'kpi-male',
+      'kpi-unknown',
+      'kpi-faces',
+      'kpi-female-share',
+      'kpi-male-share',
+    ].forEach((id) => {
+      $(id).textContent = '–';
+    });
     $('cameras').innerHTML = '';
     $('cameras-note').textContent = '';
     $('suppressed-note').textContent = '';
     $('range-label').textContent = '';
     if (timeline) {
       timeline.data.labels = [];
-      timeline.data.datasets.forEach((d) => { d.data = []; });
+      timeline.data.datasets.forEach((d) => {
+        d.data = [];
+      });
       timeline.update();
       split.data.datasets[0].data = [0, 0, 0];
       split.update();
@@ -248,13 +367,30 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     initCharts();
-    $('range').addEventListener('change', (e) => { state.range = e.target.value; refresh(); });
-    $('camera-filter').addEventListener('change', (e) => { state.camera = e.target.value; refresh(); });
-    $('group-filter').addEventListener('change', (e) => { state.group = e.target.value; state.camera = ''; $('camera-filter').value = ''; fillCameraFilter(); refresh(); });
+    $('range').addEventListener('change', (e) => {
+      state.range = e.target.value;
+      refresh();
+    });
+    $('camera-filter').addEventListener('change', (e) => {
+      state.camera = e.target.value;
+      refresh();
+    });
+    $('group-filter').addEventListener('change', (e) => {
+      state.group = e.target.value;
+      state.camera = '';
+      $('camera-filter').value = '';
+      fillCameraFilter();
+      refresh();
+    });
     $('login-form').addEventListener('submit', async (e) => {
       e.preventDefault();
-      const res = await fetch('/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }) });
-      if (!res.ok) return showLogin(res.status === 429 ? 'Too many attempts; wait a moment.' : 'Unknown user or wrong password.');
+      const res = await fetch('/api/auth/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ username: $('login-user').value, password: $('login-pass').value }),
+      });
+      if (!res.ok)
+        return showLogin(res.status === 429 ? 'Too many attempts; wait a moment.' : 'Unknown user or wrong password.');
       $('login-error').textContent = '';
       start();
     });

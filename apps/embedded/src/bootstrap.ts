@@ -14,7 +14,10 @@ export interface RunningApp {
 }
 
 /** Builds and starts one CrowdLens process for the config's role; used by main and by tests. */
-export async function startCrowdLens(config: AppConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningApp> {
+export async function startCrowdLens(
+  config: AppConfig,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningApp> {
   Readiness.reset();
   const app = await NestFactory.create(CrowdLensModule.forRoot(config, logger), {
     logger: new PinoNestLogger(logger),

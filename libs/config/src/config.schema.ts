@@ -2,7 +2,10 @@ import { z } from 'zod';
 
 export const CameraIdSchema = z
   .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/, 'letters, digits, "-" and "_", at most 64, starting with a letter or digit');
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/,
+    'letters, digits, "-" and "_", at most 64, starting with a letter or digit',
+  );
 
 export const CameraConfigSchema = z
   .object({
@@ -13,7 +16,13 @@ export const CameraConfigSchema = z
       .min(1)
       .describe('rtsp://, rtsps://, http(s):// or a local file path; credentials are redacted everywhere'),
     fps: z.number().positive().max(30).default(5).describe('analysis frames per second sampled from the stream'),
-    width: z.number().int().min(160).max(3840).default(640).describe('frames are scaled to this width before detection'),
+    width: z
+      .number()
+      .int()
+      .min(160)
+      .max(3840)
+      .default(640)
+      .describe('frames are scaled to this width before detection'),
     group: z.string().min(1).optional().describe('store or zone the camera belongs to'),
     loop: z.boolean().default(false).describe('replay a file source forever (demo)'),
     realtime: z.boolean().default(true).describe('read file sources at their native speed, like a live camera'),
@@ -25,7 +34,12 @@ export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 export const InMemoryBusConfigSchema = z
   .object({
     type: z.literal('memory'),
-    queueCapacity: z.number().int().min(1).default(512).describe('per topic and consumer group; overflow is dropped and counted'),
+    queueCapacity: z
+      .number()
+      .int()
+      .min(1)
+      .default(512)
+      .describe('per topic and consumer group; overflow is dropped and counted'),
   })
   .strict();
 
@@ -35,11 +49,30 @@ export const KafkaBusConfigSchema = z
     brokers: z.array(z.string().min(1)).min(1).describe('host:port list'),
     clientId: z.string().min(1).default('crowdlens'),
     partitions: z.number().int().min(1).default(6).describe('partitions for topics this service provisions'),
-    cropRetentionMs: z.number().int().min(1000).default(10 * 60_000).describe('face crops are faces: keep minutes, not days'),
-    retentionMs: z.number().int().min(1000).default(7 * 24 * 3600_000),
-    sessionTimeoutMs: z.number().int().min(1000).optional().describe('consumer session timeout: how long failover after a crash takes (default 10 s)'),
+    cropRetentionMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(10 * 60_000)
+      .describe('face crops are faces: keep minutes, not days'),
+    retentionMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(7 * 24 * 3600_000),
+    sessionTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .optional()
+      .describe('consumer session timeout: how long failover after a crash takes (default 10 s)'),
     heartbeatIntervalMs: z.number().int().min(100).optional(),
-    commitIntervalMs: z.number().int().min(100).optional().describe('longest gap between offset commits inside a long batch'),
+    commitIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .optional()
+      .describe('longest gap between offset commits inside a long batch'),
   })
   .strict();
 
@@ -53,15 +86,19 @@ export const StoreConfigSchema = z.discriminatedUnion('type', [
       path: z.string().min(1).optional().describe('database file; default <dataDir>/crowdlens.db'),
     })
     .strict(),
-  z.object({ type: z.literal('postgres'), url: z.string().min(1).describe('postgres://user:pass@host:port/db') }).strict(),
+  z
+    .object({ type: z.literal('postgres'), url: z.string().min(1).describe('postgres://user:pass@host:port/db') })
+    .strict(),
 ]);
 /** After loading: the SQLite path is always resolved (see parseConfig). */
 export type StoreConfig =
-  | { readonly type: 'sqlite'; readonly path: string }
-  | Extract<z.infer<typeof StoreConfigSchema>, { type: 'postgres' }>;
+  { readonly type: 'sqlite'; readonly path: string } | Extract<z.infer<typeof StoreConfigSchema>, { type: 'postgres' }>;
 
 export const ModelConfigSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('faceapi-age-gender') }).strict().describe('bundled default: face-api age/gender head'),
+  z
+    .object({ type: z.literal('faceapi-age-gender') })
+    .strict()
+    .describe('bundled default: face-api age/gender head'),
   z
     .object({
       type: z.literal('onnx'),
@@ -86,7 +123,10 @@ export type BatcherConfig = z.infer<typeof BatcherConfigSchema>;
 
 export const DetectorConfigSchema = z
   .object({
-    type: z.enum(['tiny', 'ssd']).default('tiny').describe('Tiny Face Detector (fast) or SSD MobileNet v1 (finds more)'),
+    type: z
+      .enum(['tiny', 'ssd'])
+      .default('tiny')
+      .describe('Tiny Face Detector (fast) or SSD MobileNet v1 (finds more)'),
     inputSize: z.number().int().multipleOf(32).min(128).max(1024).default(416),
     minScore: z.number().min(0).max(1).default(0.5),
     minFaceSize: z.number().int().min(8).default(32).describe('faces smaller than this (px, scaled frame) are ignored'),
@@ -100,7 +140,13 @@ export const TrackerConfigSchema = z
     iouThreshold: z.number().min(0).max(1).default(0.3),
     maxAgeMs: z.number().int().min(0).default(1500).describe('a track unseen this long is closed'),
     cropsPerTrack: z.number().int().min(1).max(50).default(3).describe('best crops sent per track'),
-    minHits: z.number().int().min(1).max(10).default(2).describe('consecutive detections before a track is confirmed (filters false faces)'),
+    minHits: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(2)
+      .describe('consecutive detections before a track is confirmed (filters false faces)'),
   })
   .strict();
 export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
@@ -108,7 +154,12 @@ export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
 export const MotionConfigSchema = z
   .object({
     enabled: z.boolean().default(true).describe('skip detection on frames where nothing changed'),
-    pixelThreshold: z.number().min(1).max(255).default(10).describe('grey-level change of a thumbnail cell that counts as motion'),
+    pixelThreshold: z
+      .number()
+      .min(1)
+      .max(255)
+      .default(10)
+      .describe('grey-level change of a thumbnail cell that counts as motion'),
     minChangedFraction: z.number().min(0).max(1).default(0.002).describe('fraction of cells that must change'),
     maxSkipMs: z.number().int().min(0).default(1000).describe('analyse at least this often even in a still scene'),
   })
@@ -118,15 +169,24 @@ export type MotionConfig = z.infer<typeof MotionConfigSchema>;
 export const AnalyticsConfigSchema = z
   .object({
     minTrackEvidence: z.number().int().min(1).default(1).describe('crops a track needs before it gets a gender'),
-    minVoteMargin: z.number().min(0).max(0.5).default(0.1).describe('|mean P(male) - 0.5| below this counts as unknown'),
+    minVoteMargin: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.1)
+      .describe('|mean P(male) - 0.5| below this counts as unknown'),
     liveIntervalMs: z.number().int().min(100).default(1000).describe('dashboard push interval'),
     allowedLatenessMs: z
       .number()
       .int()
       .min(0)
       .default(10 * 60_000)
-      .describe('events this far behind a camera\'s newest are still counted; older ones are counted as late'),
-    minuteRetentionDays: z.number().min(1).default(30).describe('minute buckets and track records are kept this long; hour/day rollups stay'),
+      .describe("events this far behind a camera's newest are still counted; older ones are counted as late"),
+    minuteRetentionDays: z
+      .number()
+      .min(1)
+      .default(30)
+      .describe('minute buckets and track records are kept this long; hour/day rollups stay'),
     kAnonymity: z.number().int().min(1).default(3).describe('buckets with fewer people than this are suppressed'),
   })
   .strict();
@@ -145,7 +205,10 @@ export const AuthConfigSchema = z
             role: UserRoleSchema,
             passwordHash: z
               .string()
-              .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'expected the output of `npm run hash-password`')
+              .regex(
+                /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+                'expected the output of `npm run hash-password`',
+              )
               .describe('scrypt hash from `npm run hash-password -- <password>`'),
           })
           .strict(),
@@ -157,13 +220,25 @@ export const AuthConfigSchema = z
           .object({
             name: z.string().min(1),
             role: UserRoleSchema,
-            keySha256: z.string().regex(/^[a-f0-9]{64}$/, 'hex SHA-256 of the key').describe('sha256 of the key, so the config never holds it'),
+            keySha256: z
+              .string()
+              .regex(/^[a-f0-9]{64}$/, 'hex SHA-256 of the key')
+              .describe('sha256 of the key, so the config never holds it'),
           })
           .strict(),
       )
       .default([]),
-    tokenSecret: z.string().min(32).optional().describe('HMAC secret for login tokens; share it across processes; default random per process'),
-    tokenTtlMinutes: z.number().int().min(1).max(7 * 24 * 60).default(12 * 60),
+    tokenSecret: z
+      .string()
+      .min(32)
+      .optional()
+      .describe('HMAC secret for login tokens; share it across processes; default random per process'),
+    tokenTtlMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(12 * 60),
     disabled: z.boolean().default(false).describe('explicitly run without auth (local demo only)'),
   })
   .strict();

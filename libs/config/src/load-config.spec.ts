@@ -29,7 +29,13 @@ describe('config', () => {
 
   it('names the field of every invalid value', () => {
     const err = expectConfigError(() =>
-      parseConfig({ cameras: [{ id: 'ok', url: 'a.mp4', fps: -1 }, { id: 'bad id!', url: '' }], http: { port: 70000 } }),
+      parseConfig({
+        cameras: [
+          { id: 'ok', url: 'a.mp4', fps: -1 },
+          { id: 'bad id!', url: '' },
+        ],
+        http: { port: 70000 },
+      }),
     );
     expect(err.message).toContain('cameras[0].fps');
     expect(err.message).toContain('cameras[1].id');
@@ -43,7 +49,14 @@ describe('config', () => {
   });
 
   it('rejects duplicate camera ids', () => {
-    const err = expectConfigError(() => parseConfig({ cameras: [{ id: 'a', url: 'x' }, { id: 'a', url: 'y' }] }));
+    const err = expectConfigError(() =>
+      parseConfig({
+        cameras: [
+          { id: 'a', url: 'x' },
+          { id: 'a', url: 'y' },
+        ],
+      }),
+    );
     expect(err.message).toContain('duplicate camera id "a"');
   });
 

@@ -34,7 +34,10 @@ export function parseConfig(raw: unknown, source = 'configuration'): AppConfig {
     throw new ConfigError(`Invalid ${source}:\n  - ${issues.join('\n  - ')}`, issues);
   }
   const cfg = result.data;
-  const store = cfg.store.type === 'sqlite' ? { type: 'sqlite' as const, path: cfg.store.path ?? join(cfg.dataDir, 'crowdlens.db') } : cfg.store;
+  const store =
+    cfg.store.type === 'sqlite'
+      ? { type: 'sqlite' as const, path: cfg.store.path ?? join(cfg.dataDir, 'crowdlens.db') }
+      : cfg.store;
   return { ...cfg, store };
 }
 
@@ -44,7 +47,8 @@ function intFromEnv(env: Env, key: string): number | undefined {
   const value = env[key];
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n)) throw new ConfigError(`Invalid environment: ${key}: expected an integer, got "${value}"`, [key]);
+  if (!Number.isInteger(n))
+    throw new ConfigError(`Invalid environment: ${key}: expected an integer, got "${value}"`, [key]);
   return n;
 }
 
@@ -56,7 +60,8 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   const file = env.CROWDLENS_CONFIG;
   let raw: Record<string, unknown> = {};
   if (file) {
-    if (!existsSync(file)) throw new ConfigError(`Config file not found: ${file} (CROWDLENS_CONFIG)`, ['CROWDLENS_CONFIG']);
+    if (!existsSync(file))
+      throw new ConfigError(`Config file not found: ${file} (CROWDLENS_CONFIG)`, ['CROWDLENS_CONFIG']);
     try {
       raw = (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? {};
     } catch (err) {
@@ -70,7 +75,11 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   if (env.CROWDLENS_DATA_DIR) merged.dataDir = env.CROWDLENS_DATA_DIR;
   if (env.CROWDLENS_LOG_LEVEL) merged.logLevel = env.CROWDLENS_LOG_LEVEL;
   if (env.CROWDLENS_KAFKA_BROKERS) {
-    merged.bus = { ...((raw.bus as object | undefined) ?? {}), type: 'kafka', brokers: env.CROWDLENS_KAFKA_BROKERS.split(',') };
+    merged.bus = {
+      ...((raw.bus as object | undefined) ?? {}),
+      type: 'kafka',
+      brokers: env.CROWDLENS_KAFKA_BROKERS.split(','),
+    };
   }
   if (env.CROWDLENS_POSTGRES_URL) merged.store = { type: 'postgres', url: env.CROWDLENS_POSTGRES_URL };
   return parseConfig(merged, file ? `configuration (${file})` : 'configuration');

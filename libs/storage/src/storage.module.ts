@@ -17,7 +17,10 @@ const DRIVERS: { [K in StoreConfig['type']]: DriverFactory<Extract<StoreConfig, 
   },
 };
 
-export async function createAggregateStore(config: StoreConfig, options: SqlAggregateStoreOptions): Promise<AggregateStore> {
+export async function createAggregateStore(
+  config: StoreConfig,
+  options: SqlAggregateStoreOptions,
+): Promise<AggregateStore> {
   const driver = await (DRIVERS[config.type] as DriverFactory<StoreConfig>)(config);
   const store = new SqlAggregateStore(driver, options);
   await store.migrate();

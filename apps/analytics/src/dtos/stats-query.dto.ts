@@ -44,7 +44,10 @@ export interface RangeQuery {
   readonly to: number;
 }
 
-function resolveRange(q: { camera?: string[]; group?: string[]; from?: number; to?: number }, ctx: z.RefinementCtx): RangeQuery {
+function resolveRange(
+  q: { camera?: string[]; group?: string[]; from?: number; to?: number },
+  ctx: z.RefinementCtx,
+): RangeQuery {
   const to = q.to ?? Date.now() + 60_000;
   const from = q.from ?? to - DAY;
   if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'from must be before to' });
@@ -81,12 +84,17 @@ function validTimeZone(tz: string): boolean {
 export const PeakHoursQuerySchema = z
   .object({
     ...rangeShape,
-    tz: z.string().default('UTC').refine(validTimeZone, 'not a known IANA time zone').describe('IANA time zone, e.g. Europe/Paris'),
+    tz: z
+      .string()
+      .default('UTC')
+      .refine(validTimeZone, 'not a known IANA time zone')
+      .describe('IANA time zone, e.g. Europe/Paris'),
   })
   .strict()
   .transform((q, ctx) => {
     const range = resolveRange(q, ctx);
-    if (range.to - range.from > MAX_RANGE_MS.hour) ctx.addIssue({ code: 'custom', path: ['from'], message: 'range too long' });
+    if (range.to - range.from > MAX_RANGE_MS.hour)
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'range too long' });
     return { ...range, tz: q.tz };
   });
 export type PeakHoursQueryDto = z.output<typeof PeakHoursQuerySchema>;

@@ -51,15 +51,27 @@ describe('aggregation in SQLite', () => {
       { cameraId: 'cam', bucketStart: T0 + 60_000, faces: 4, visitors: 2, male: 0, female: 1, unknown: 1 },
     ]);
     const hourly = await store.queryStats({ cameraIds: ['cam'], from: T0, to: T0 + HOUR, bucket: 'hour' });
-    expect(hourly).toEqual([{ cameraId: 'cam', bucketStart: T0, faces: 6, visitors: 3, male: 1, female: 1, unknown: 1 }]);
+    expect(hourly).toEqual([
+      { cameraId: 'cam', bucketStart: T0, faces: 6, visitors: 3, male: 1, female: 1, unknown: 1 },
+    ]);
     const daily = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'day' });
     expect(daily.reduce((a, r) => a + r.visitors, 0)).toBe(4);
-    expect(totalsOf(rows, 1)).toMatchObject({ visitors: 4, male: 1, female: 2, unknown: 1, faces: 8, maleShare: 1 / 3 });
+    expect(totalsOf(rows, 1)).toMatchObject({
+      visitors: 4,
+      male: 1,
+      female: 2,
+      unknown: 1,
+      faces: 8,
+      maleShare: 1 / 3,
+    });
   });
 
   it('moves a person between genders as evidence arrives, never counting them twice', async () => {
     await store.applyPredictions([rec('1', 'cam', 't', 0, 0.9)]);
-    expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'minute' }))[0]).toMatchObject({ visitors: 1, unknown: 1 });
+    expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'minute' }))[0]).toMatchObject({
+      visitors: 1,
+      unknown: 1,
+    });
     await store.applyPredictions([rec('2', 'cam', 't', 1_000, 0.9)]);
     expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'minute' }))[0]).toMatchObject({
       visitors: 1,
@@ -68,7 +80,10 @@ describe('aggregation in SQLite', () => {
     });
     // mean of 0.9, 0.9, 0, 0 is 0.45: within the margin, back to unknown
     await store.applyPredictions([rec('3', 'cam', 't', 2_000, 0.0), rec('4', 'cam', 't', 3_000, 0.0)]);
-    expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' }))[0]).toMatchObject({ visitors: 1, unknown: 1 });
+    expect((await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' }))[0]).toMatchObject({
+      visitors: 1,
+      unknown: 1,
+    });
     await store.applyPredictions([rec('5', 'cam', 't', 4_000, 0.0)]);
     const [row] = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' });
     expect(row).toMatchObject({ visitors: 1, male: 0, female: 1, unknown: 0, faces: 5 });
@@ -115,13 +130,23 @@ describe('aggregation in SQLite', () => {
     await store.applyPredictions(records);
     const [row] = await store.queryStats({ from: T0, to: T0 + HOUR, bucket: 'hour' });
     const expected = { male: 0, female: 0, unknown: 0 };
-    for (const t of tracks) expected[voteTrack(t.probs.length, t.probs.reduce((a, b) => a + b, 0), policy)]++;
+    for (const t of tracks)
+      expected[
+        voteTrack(
+          t.probs.length,
+          t.probs.reduce((a, b) => a + b, 0),
+          policy,
+        )
+      ]++;
     expect(row).toMatchObject({ ...expected, visitors: 60 });
   });
 
   it('retention drops minute buckets and tracks but keeps hour and day rollups', async () => {
     await store.applyPredictions([rec('o1', 'cam', 'old', 0, 0.9), rec('o2', 'cam', 'old', 1000, 0.9)]);
-    await store.applyPredictions([rec('n1', 'cam', 'new', 2 * HOUR, 0.1), rec('n2', 'cam', 'new', 2 * HOUR + 1000, 0.1)]);
+    await store.applyPredictions([
+      rec('n1', 'cam', 'new', 2 * HOUR, 0.1),
+      rec('n2', 'cam', 'new', 2 * HOUR + 1000, 0.1),
+    ]);
     const result = await store.applyRetention(T0 + HOUR);
     expect(result.minuteBuckets).toBe(1);
     expect(result.tracks).toBe(1);
@@ -152,7 +177,16 @@ describe('aggregation in SQLite', () => {
       { cameraId: 'a', bucketStart: T0 + 60_000, faces: 30, visitors: 7, male: 3, female: 4, unknown: 0 },
     ];
     const out = suppressSmallBuckets(rows, 3);
-    expect(out[0]).toEqual({ cameraId: 'a', bucketStart: T0, suppressed: true, faces: null, visitors: null, male: null, female: null, unknown: null });
+    expect(out[0]).toEqual({
+      cameraId: 'a',
+      bucketStart: T0,
+      suppressed: true,
+      faces: null,
+      visitors: null,
+      male: null,
+      female: null,
+      unknown: null,
+    });
     expect(out[1]).toMatchObject({ suppressed: false, visitors: 7 });
     expect(totalsOf(rows.slice(0, 1), 3).suppressed).toBe(true);
     // the suppressed bucket's 2 people are not in the totals either

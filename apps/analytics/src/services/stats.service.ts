@@ -53,7 +53,16 @@ export function totalsOf(all: readonly StatsRow[], k: number): StatsTotals {
   const sum = (pick: (r: StatsRow) => number) => rows.reduce((acc, r) => acc + pick(r), 0);
   const visitors = sum((r) => r.visitors);
   if (visitors < k) {
-    return { suppressed: true, faces: null, visitors: null, male: null, female: null, unknown: null, maleShare: null, femaleShare: null };
+    return {
+      suppressed: true,
+      faces: null,
+      visitors: null,
+      male: null,
+      female: null,
+      unknown: null,
+      maleShare: null,
+      femaleShare: null,
+    };
   }
   const male = sum((r) => r.male);
   const female = sum((r) => r.female);
@@ -145,7 +154,12 @@ export class StatsService {
 
   async dwell(query: DwellQueryDto): Promise<{ bins: DwellBin[]; suppressed: boolean }> {
     const cameraIds = this.resolveCameras(query);
-    const counts = await this.store.dwellHistogram({ cameraIds, from: query.from, to: query.to, edgesMs: DWELL_EDGES_MS });
+    const counts = await this.store.dwellHistogram({
+      cameraIds,
+      from: query.from,
+      to: query.to,
+      edgesMs: DWELL_EDGES_MS,
+    });
     const suppressed = counts.reduce((a, b) => a + b, 0) < this.k;
     const edges = [0, ...DWELL_EDGES_MS];
     const fmt = (ms: number) => (ms < 60_000 ? `${ms / 1000}s` : `${ms / 60_000}m`);
@@ -161,7 +175,12 @@ export class StatsService {
   /** camera + group parameters -> the camera ids to query (undefined = all); unknown ids are a 400, not an empty answer. */
   private resolveCameras(query: RangeQuery): string[] | undefined {
     const unknown = query.cameraIds.filter((id) => !this.cameras.has(id));
-    const known = new Set(this.cameras.list().map((c) => c.group).filter(Boolean));
+    const known = new Set(
+      this.cameras
+        .list()
+        .map((c) => c.group)
+        .filter(Boolean),
+    );
     const unknownGroups = query.groups.filter((g) => !known.has(g));
     const reasons = [
       ...(unknown.length ? [`camera: unknown camera id(s) ${unknown.join(', ')}`] : []),

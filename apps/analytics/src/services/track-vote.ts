@@ -24,7 +24,10 @@ export function voteTrack(crops: number, sumProbMale: number, policy: VotePolicy
 
 /** How analytics configures the store: this vote rule and the lateness bound. */
 export function storeOptions(config: AppConfig): SqlAggregateStoreOptions {
-  const policy: VotePolicy = { minEvidence: config.analytics.minTrackEvidence, minMargin: config.analytics.minVoteMargin };
+  const policy: VotePolicy = {
+    minEvidence: config.analytics.minTrackEvidence,
+    minMargin: config.analytics.minVoteMargin,
+  };
   return {
     voter: (crops, sum) => voteTrack(crops, sum, policy),
     allowedLatenessMs: config.analytics.allowedLatenessMs,

@@ -37,7 +37,11 @@ export class InferenceMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     });
-    this.images = new Counter({ name: 'crowdlens_inference_images_total', help: 'Crops classified', registers: [registry] });
+    this.images = new Counter({
+      name: 'crowdlens_inference_images_total',
+      help: 'Crops classified',
+      registers: [registry],
+    });
     this.failures = new Counter({
       name: 'crowdlens_inference_failures_total',
       help: 'Crops that could not be classified',

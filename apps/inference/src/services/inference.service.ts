@@ -8,7 +8,13 @@ import {
   type FaceCrop,
   type GenderPrediction,
 } from '@crowdlens/contracts';
-import { DynamicBatcher, GENDER_CLASSIFIER, type GenderClassifier, type GenderScore, type RgbImage } from '@crowdlens/models';
+import {
+  DynamicBatcher,
+  GENDER_CLASSIFIER,
+  type GenderClassifier,
+  type GenderScore,
+  type RgbImage,
+} from '@crowdlens/models';
 import { LOGGER, Readiness } from '@crowdlens/common';
 import type { Logger } from 'pino';
 import { JpegDecoder } from '../adapters/jpeg-decoder';

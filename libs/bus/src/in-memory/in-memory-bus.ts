@@ -1,9 +1,4 @@
-import {
-  DEAD_LETTERS_TOPIC,
-  DEAD_LETTER_SCHEMA_VERSION,
-  type Topic,
-  type TopicValue,
-} from '@crowdlens/contracts';
+import { DEAD_LETTERS_TOPIC, DEAD_LETTER_SCHEMA_VERSION, type Topic, type TopicValue } from '@crowdlens/contracts';
 import type {
   BusStats,
   MessageBus,

@@ -37,7 +37,10 @@ export class ApiGuard implements CanActivate {
       const wait = this.limiter.take(req.ip ?? req.socket.remoteAddress ?? 'unknown');
       if (wait > 0) {
         http.getResponse<Response>().setHeader('Retry-After', String(wait));
-        throw new HttpException({ statusCode: 429, message: `rate limit exceeded; retry in ${wait}s` }, HttpStatus.TOO_MANY_REQUESTS);
+        throw new HttpException(
+          { statusCode: 429, message: `rate limit exceeded; retry in ${wait}s` },
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
       }
     }
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;

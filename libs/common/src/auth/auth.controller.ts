@@ -6,7 +6,9 @@ import { AUTHENTICATOR, type AuthedRequest } from './api.guard';
 import { AUTH_COOKIE, Authenticator } from './authenticator';
 import { Public, type Principal } from './roles';
 
-export const LoginSchema = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
+export const LoginSchema = z
+  .object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) })
+  .strict();
 type LoginDto = z.infer<typeof LoginSchema>;
 
 @Controller('api/auth')

@@ -7,7 +7,11 @@ import { METRICS } from './tokens';
 @Injectable()
 export class BusMetrics {
   constructor(@Inject(MESSAGE_BUS) bus: MessageBus, @Inject(METRICS) registry: Registry) {
-    const byGroup = (name: string, help: string, pick: (g: ReturnType<MessageBus['stats']>['groups'][number]) => number) =>
+    const byGroup = (
+      name: string,
+      help: string,
+      pick: (g: ReturnType<MessageBus['stats']>['groups'][number]) => number,
+    ) =>
       new Gauge({
         name,
         help,

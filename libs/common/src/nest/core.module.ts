@@ -36,7 +36,9 @@ export class CoreModule {
     const metrics = new Registry();
     const authenticator = new Authenticator(config.auth);
     if (!authenticator.enabled) {
-      logger.warn('authentication is OFF: no users or API keys configured (fine for the local demo, never in production)');
+      logger.warn(
+        'authentication is OFF: no users or API keys configured (fine for the local demo, never in production)',
+      );
     }
     collectDefaultMetrics({ register: metrics, prefix: 'crowdlens_' });
     return {

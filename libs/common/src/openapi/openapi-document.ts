@@ -40,7 +40,8 @@ function operation(route: ApiRoute): Json {
   return {
     tags: [route.tag],
     summary: route.summary,
-    description: route.access === 'public' ? 'No authentication.' : `Requires the **${route.access}** role (or higher).`,
+    description:
+      route.access === 'public' ? 'No authentication.' : `Requires the **${route.access}** role (or higher).`,
     ...(parameters.length ? { parameters } : {}),
     ...(route.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body) } } } }

@@ -24,7 +24,11 @@ describe('FaceApiGenderClassifier (real weights)', () => {
   it('classifies a batch in one call, same answers as one by one, and leaks no tensors', async () => {
     const classifier = new FaceApiGenderClassifier();
     await classifier.load();
-    const images = [await crop(demo(1), 700, 200, 400), await crop(demo(2), 600, 200, 500), await crop(demo(3), 100, 100, 600)];
+    const images = [
+      await crop(demo(1), 700, 200, 400),
+      await crop(demo(2), 600, 200, 500),
+      await crop(demo(3), 100, 100, 600),
+    ];
     const { faceapi } = await tfjsRuntime();
     const before = tensorCount(faceapi);
     const batch = await classifier.classify(images);
@@ -43,6 +47,8 @@ describe('FaceApiGenderClassifier (real weights)', () => {
   it('refuses a malformed image with a reason', async () => {
     const classifier = new FaceApiGenderClassifier();
     await classifier.load();
-    await expect(classifier.classify([{ width: 224, height: 224, data: new Uint8Array(10) }])).rejects.toThrow(/not 224x224 RGB/);
+    await expect(classifier.classify([{ width: 224, height: 224, data: new Uint8Array(10) }])).rejects.toThrow(
+      /not 224x224 RGB/,
+    );
   });
 });

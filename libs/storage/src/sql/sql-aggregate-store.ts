@@ -102,11 +102,15 @@ export class SqlAggregateStore implements AggregateStore {
 
   /** Advances the camera's watermark; an event further behind it than the allowed lateness is late. */
   private async isLate(tx: SqlDriver, r: PredictionRecord): Promise<boolean> {
-    const [mark] = await tx.all<{ max_ts: number | string }>(`SELECT max_ts FROM camera_watermarks WHERE camera_id = ?`, [
-      r.cameraId,
-    ]);
+    const [mark] = await tx.all<{ max_ts: number | string }>(
+      `SELECT max_ts FROM camera_watermarks WHERE camera_id = ?`,
+      [r.cameraId],
+    );
     if (!mark) {
-      await tx.run(`INSERT INTO camera_watermarks (camera_id, max_ts, late_events) VALUES (?, ?, 0)`, [r.cameraId, r.frameTs]);
+      await tx.run(`INSERT INTO camera_watermarks (camera_id, max_ts, late_events) VALUES (?, ?, 0)`, [
+        r.cameraId,
+        r.frameTs,
+      ]);
       return false;
     }
     const maxTs = Number(mark.max_ts);
@@ -114,7 +118,8 @@ export class SqlAggregateStore implements AggregateStore {
       await tx.run(`UPDATE camera_watermarks SET late_events = late_events + 1 WHERE camera_id = ?`, [r.cameraId]);
       return true;
     }
-    if (r.frameTs > maxTs) await tx.run(`UPDATE camera_watermarks SET max_ts = ? WHERE camera_id = ?`, [r.frameTs, r.cameraId]);
+    if (r.frameTs > maxTs)
+      await tx.run(`UPDATE camera_watermarks SET max_ts = ? WHERE camera_id = ?`, [r.frameTs, r.cameraId]);
     return false;
   }
 
