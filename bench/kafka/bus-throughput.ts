@@ -43,9 +43,12 @@ import {
   type TopicValue,
 } from '@crowdlens/contracts';
 import { InMemoryBus, KafkaBus, type MessageBus, type MessageHandler } from '@crowdlens/bus';
-import { createAggregateStore, type AggregateStore, type PredictionRecord } from '@crowdlens/storage';
+import { createAggregateStore, type AggregateStore } from '@crowdlens/storage';
 import { parseConfig } from '@crowdlens/config';
 import { storeOptions } from '../../apps/analytics/src/services/track-vote';
+import { PredictionRecorder } from '../../apps/analytics/src/services/prediction-recorder.service';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 
 /** A benchmark's output is its product: plain lines on stdout. */
 const report = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -53,8 +56,6 @@ const report = (line: string): void => void process.stdout.write(`${line}\n`);
 /** What the apps subscribe with (apps/inference InferenceService with default batcher config, apps/analytics PredictionRecorder). */
 const INFERENCE_CONCURRENCY = 32;
 const ANALYTICS_CONCURRENCY = 256;
-const RECORDER_FLUSH_SIZE = 256;
-const RECORDER_FLUSH_MS = 100;
 
 interface Args {
   port: number;
@@ -125,54 +126,13 @@ function prediction(i: number): GenderPrediction {
 }
 
 /**
- * Mirrors apps/analytics PredictionRecorder (which subscribes to the fixed
- * contract topic, so cannot be pointed at a bench topic): pending records
- * flush at FLUSH_SIZE or after FLUSH_MS, in one store transaction, and each
- * message's handler resolves only after its transaction committed.
+ * The analytics consumer's own PredictionRecorder, handed messages by the
+ * bench's subscription: it subscribes to the fixed contract topic itself,
+ * which cannot be pointed at a bench topic, so only `record` is used.
  */
-class RecorderLike {
-  private pending: Array<{ record: PredictionRecord; done: (error?: Error) => void }> = [];
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
-
-  constructor(private readonly store: AggregateStore) {}
-
-  readonly record: MessageHandler<GenderPrediction> = (p) =>
-    new Promise<void>((resolve, reject) => {
-      const record: PredictionRecord = {
-        predictionId: p.predictionId,
-        cameraId: p.cameraId,
-        trackId: p.trackId,
-        frameTs: p.frameTs,
-        probMale: p.probMale,
-      };
-      this.pending.push({ record, done: (error) => (error ? reject(error) : resolve()) });
-      this.flushSoon(this.pending.length >= RECORDER_FLUSH_SIZE ? 0 : RECORDER_FLUSH_MS);
-    });
-
-  private flushSoon(delayMs: number): void {
-    if (delayMs === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.flushing = this.flushing.then(() => this.flush());
-    }, delayMs);
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending.splice(0, this.pending.length);
-    if (batch.length === 0) return;
-    try {
-      await this.store.applyPredictions(batch.map((w) => w.record));
-      batch.forEach((w) => w.done());
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      batch.forEach((w) => w.done(error));
-    }
-  }
+function recorderFor(bus: MessageBus, store: AggregateStore): MessageHandler<GenderPrediction> {
+  const recorder = new PredictionRecorder(bus, store, pino({ level: 'silent' }), new Registry());
+  return (p) => recorder.record(p);
 }
 
 interface Result {
@@ -294,7 +254,7 @@ async function main(): Promise<void> {
         make: prediction,
         bytesEach: predictionBytes,
         concurrency: ANALYTICS_CONCURRENCY,
-        handler: new RecorderLike(store).record,
+        handler: recorderFor(bus, store),
       });
       await store.close();
     }
@@ -308,7 +268,7 @@ async function main(): Promise<void> {
       make: prediction,
       bytesEach: predictionBytes,
       concurrency: 1,
-      handler: new RecorderLike(serialStore).record,
+      handler: recorderFor(bus, serialStore),
     });
     await serialStore.close();
     await bus.close();
