@@ -64,10 +64,6 @@ export class DynamicBatcher<I, O> {
     return this.queue.length;
   }
 
-  get runningBatches(): number {
-    return this.inFlight;
-  }
-
   async submit(item: I): Promise<O> {
     while (this.queue.length >= this.options.queueCapacity && !this.closed) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
