@@ -7,7 +7,7 @@
  *    video: decode (ffmpeg pipe), then on the main thread
  *    `detectAllFaces(frame, SSD MobileNet v1).withAgeAndGender()`.
  * 2. CrowdLens: the ingest pipeline (CameraManager: ffmpeg -> motion gate ->
- *    Tiny detector in worker threads -> SORT tracker -> best crops), every
+ *    detector in worker threads -> SORT tracker -> best crops), every
  *    frame of the same clip offered (file, not real time, backpressure), and
  *    then the gender of every crop it emitted with the same face-api age/gender
  *    head, so both sides end with a gender per face they report.
@@ -16,6 +16,9 @@
  *    the motion gate count with the faces of the last analysed frame), and per
  *    person (reference detections tracked into people; a person is found when
  *    at least one CrowdLens crop covers them).
+ *    The default detector is face-api's SSD itself (same weights, same pre-
+ *    and post-processing) run by onnxruntime; the Tiny detector on TF.js is
+ *    the other row.
  * 4. cameras: N cameras on the sample video looped in real time at 5 fps for
  *    --camera-seconds each; the frames each camera got through per second.
  */
@@ -431,6 +434,7 @@ async function main(): Promise<void> {
     `clip: first ${seconds} s of assets/sample.mp4 at ${fps} fps, 640x360; load average ${loadavg().map(f1).join(' ')}\n`,
   );
 
+  const ssd = DetectorConfigSchema.parse({ type: 'ssd', minScore: 0.5, minFaceSize: MIN_FACE, workers: 2 });
   const tiny = DetectorConfigSchema.parse({
     type: 'tiny',
     inputSize: 416,
@@ -438,17 +442,22 @@ async function main(): Promise<void> {
     minFaceSize: MIN_FACE,
     workers: 2,
   });
-  process.stderr.write('CrowdLens (Tiny, 2 workers, motion gating)...\n');
-  const crowd = await runCrowdLens('CrowdLens: Tiny 416, 2 workers, motion gate', clip, fps, tiny, true);
-  process.stderr.write('CrowdLens (Tiny, 2 workers, no gating)...\n');
-  const crowdNoGate = await runCrowdLens('CrowdLens: Tiny 416, 2 workers, no gate', clip, fps, tiny, false);
-  process.stderr.write('CrowdLens (Tiny 320, 2 workers, motion gating)...\n');
-  const tiny320 = DetectorConfigSchema.parse({ ...tiny, inputSize: 320 });
-  const crowd320 = await runCrowdLens('CrowdLens: Tiny 320, 2 workers, motion gate', clip, fps, tiny320, true);
+  process.stderr.write('CrowdLens (SSD on onnxruntime, 2 workers, motion gating: the default)...\n');
+  const crowd = await runCrowdLens(
+    'CrowdLens: SSD on onnxruntime, 2 workers, motion gate (default)',
+    clip,
+    fps,
+    ssd,
+    true,
+  );
+  process.stderr.write('CrowdLens (SSD on onnxruntime, 2 workers, no gating)...\n');
+  const crowdNoGate = await runCrowdLens('CrowdLens: SSD on onnxruntime, 2 workers, no gate', clip, fps, ssd, false);
+  process.stderr.write('CrowdLens (Tiny 416 on TF.js, 2 workers, motion gating)...\n');
+  const crowdTiny = await runCrowdLens('CrowdLens: Tiny 416 on TF.js, 2 workers, motion gate', clip, fps, tiny, true);
   process.stderr.write('naive loop (SSD + age/gender, main thread, every frame)...\n');
   const naive = await runNaive(clip, fps);
 
-  const rows = [crowd, crowdNoGate, crowd320].map((r) => {
+  const rows = [crowd, crowdNoGate, crowdTiny].map((r) => {
     const fr = frameRecall(naive.faces, r.faces);
     const pr = personRecall(naive.faces, r.crops, fps);
     const e2eMs = r.ms + r.classifyMs;
@@ -496,7 +505,7 @@ async function main(): Promise<void> {
   const camRows: CameraRow[] = [];
   for (const n of cameraCounts) {
     process.stderr.write(`cameras: ${n} x 5 fps real time for ${cameraSeconds} s...\n`);
-    const row = await runCameras(n, tiny);
+    const row = await runCameras(n, ssd);
     camRows.push(row);
     process.stderr.write(
       `  ${f1(row.perCameraFps)} fps per camera (min ${f1(row.minCameraFps)}), dropped ${pct(row.dropped, 1)}\n`,
@@ -508,7 +517,7 @@ async function main(): Promise<void> {
   }
   const cams: string[] = [];
   cams.push(
-    `### cameras at 5 fps on this machine (sample video looped in real time, Tiny 416, 2 detector workers, ${cameraSeconds} s each)`,
+    `### cameras at 5 fps on this machine (sample video looped in real time, SSD on onnxruntime, 2 detector workers, ${cameraSeconds} s each)`,
   );
   cams.push('');
   cams.push(

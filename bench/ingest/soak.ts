@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   let crops = 0;
   const manager = new CameraManager({
     logger,
-    detector: DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, workers: 2 }),
+    detector: DetectorConfigSchema.parse({ type: 'ssd', workers: 2 }),
     tracker: TrackerConfigSchema.parse({}),
     cropSink: async () => {
       crops++;
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   const f0 = (x: number) => x.toFixed(0);
   const out: string[] = [];
   out.push(
-    `### soak: ${cameras} cameras x 5 fps (sample video looped in real time), ${minutes} min, Tiny 416, 2 detector workers`,
+    `### soak: ${cameras} cameras x 5 fps (sample video looped in real time), ${minutes} min, SSD on onnxruntime (the default detector), 2 detector workers`,
   );
   out.push('');
   out.push(

@@ -4,7 +4,7 @@
  * runtime streams from a real RTSP server, and removing it ends its ffmpeg.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 describe('ingest admin API: /api/admin/cameras', () => {
   let server: RtspTestServer;
   let app: RunningApp;
+  let restart: () => Promise<void>;
+  const dataDir = mkdtempSync(join(tmpdir(), 'crowdlens-admin-'));
   const logLines: string[] = [];
   const creds = { user: 'lobby', password: 'Lobby-S3cret' };
 
@@ -29,7 +31,7 @@ describe('ingest admin API: /api/admin/cameras', () => {
     await server.publish('lobby');
     const config = parseConfig({
       role: 'ingest',
-      dataDir: mkdtempSync(join(tmpdir(), 'crowdlens-admin-')),
+      dataDir,
       logLevel: 'info',
       http: { port: 0, host: '127.0.0.1' },
       detector: { type: 'tiny', workers: 1 },
@@ -43,6 +45,10 @@ describe('ingest admin API: /api/admin/cameras', () => {
     });
     const logger = createLogger('info', 'crowdlens', { write: (line: string) => void logLines.push(line) });
     app = await startCrowdLens(config, logger);
+    restart = async () => {
+      await app.close();
+      app = await startCrowdLens(config, logger);
+    };
   }, 300_000);
 
   afterAll(async () => {
@@ -129,6 +135,25 @@ describe('ingest admin API: /api/admin/cameras', () => {
     expect(metrics).toContain('crowdlens_camera_frames_motion_skipped_total{camera="lobby"}');
   });
 
+  async function waitStreaming(id: string): Promise<CameraDetails | undefined> {
+    let cam: CameraDetails | undefined;
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      cam = (await list()).find((c) => c.cameraId === id);
+      if (cam?.state === 'streaming' && cam.framesAnalysed > 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    return cam;
+  }
+
+  it('a camera added at runtime survives a restart; the saved file is private', async () => {
+    const file = join(dataDir, 'cameras.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await restart();
+    expect(await waitStreaming('lobby')).toMatchObject({ name: 'Lobby', state: 'streaming', lastError: null });
+    expect(logLines.some((l) => l.includes('applying camera changes made at runtime'))).toBe(true);
+  });
+
   it("only admins remove; removing ends the camera's ffmpeg; unknown ids are 404", async () => {
     const capture = ffmpegChildren().filter(
       (c) => c.args.includes('rawvideo') && c.args.includes(`:${server.port}/lobby`),
@@ -147,6 +172,9 @@ describe('ingest admin API: /api/admin/cameras', () => {
 
     expect((await call('DELETE', '/api/admin/cameras/lobby', 'admin')).status).toBe(404);
     expect((await call('DELETE', '/api/admin/cameras/not%20an%20id', 'admin')).status).toBe(400);
+    // The removal is saved too: a restart does not bring the camera back.
+    await restart();
+    expect(await list()).toEqual([]);
     // Credentials never reached the logs.
     expect(logLines.filter((l) => l.includes(creds.password))).toEqual([]);
   });

@@ -82,6 +82,7 @@ describe('CameraManager on the sample video (real ffmpeg, real detection, worker
       name: 'Demo',
       group: 'store-1',
       framesDropped: 0,
+      framesSkipped: 0,
       reconnects: 0,
     });
     // 44 s at 3 fps.

@@ -236,7 +236,7 @@
         <div class="tile-head"><div><div class="tile-name">${esc(c.name || c.cameraId)}</div><div class="tile-id">${esc(c.cameraId)}${c.group ? ' · ' + esc(c.group) : ''}</div></div>
         <span class="pill state-${esc(c.state)}" data-testid="camera-state">${esc(c.state)}</span></div>
         <div class="tile-stats"><div><b>${c.fps.toFixed(1)}</b>fps analysed</div><div><b>${fmt(c.facesDetected)}</b>faces detected</div><div><b>${fmt(c.tracks)}</b>tracks</div>
-        <div><b>${fmt(c.framesAnalysed)}</b>frames</div><div><b>${fmt(c.framesDropped)}</b>dropped</div><div><b>${fmt(c.reconnects)}</b>reconnects</div></div>
+        <div><b>${fmt(c.framesAnalysed)}</b>frames</div><div title="dropped: detection was behind · still: skipped by the motion gate"><b>${fmt(c.framesDropped)} / ${fmt(c.framesSkipped ?? 0)}</b>dropped / still</div><div><b>${fmt(c.reconnects)}</b>reconnects</div></div>
         ${c.lastError ? `<div class="tile-error">${esc(c.lastError)}</div>` : ''}
       </div>`,
         )

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const CameraIdSchema = z
@@ -125,14 +126,28 @@ export const DetectorConfigSchema = z
   .object({
     type: z
       .enum(['tiny', 'ssd'])
-      .default('tiny')
-      .describe('Tiny Face Detector (fast) or SSD MobileNet v1 (finds more)'),
+      .default('ssd')
+      .describe('SSD MobileNet v1 (finds more; fast on onnxruntime) or Tiny Face Detector'),
+    engine: z
+      .enum(['auto', 'onnx', 'tfjs'])
+      .default('auto')
+      .describe('auto = onnxruntime for SSD, TF.js for Tiny (onnxruntime runs SSD only)'),
     inputSize: z.number().int().multipleOf(32).min(128).max(1024).default(416),
     minScore: z.number().min(0).max(1).default(0.5),
     minFaceSize: z.number().int().min(8).default(32).describe('faces smaller than this (px, scaled frame) are ignored'),
-    workers: z.number().int().min(0).max(32).default(1).describe('detection worker threads; 0 = main thread'),
+    workers: z
+      .number()
+      .int()
+      .min(0)
+      .max(32)
+      .default(() => availableParallelism())
+      .describe('detection worker threads (default: one per core); 0 = main thread'),
   })
-  .strict();
+  .strict()
+  .refine((d) => !(d.type === 'tiny' && d.engine === 'onnx'), {
+    message: "engine 'onnx' runs SSD MobileNet v1 only; use type 'ssd', or engine 'tfjs' (or 'auto') for 'tiny'",
+    path: ['engine'],
+  });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 
 export const TrackerConfigSchema = z

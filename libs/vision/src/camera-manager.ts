@@ -267,6 +267,7 @@ export class CameraManager {
       framesIn: m.supervisor.framesIn,
       framesAnalysed: m.stats.framesAnalysed,
       framesDropped: m.stats.framesDropped,
+      framesSkipped: m.stats.framesSkipped,
       facesDetected: m.stats.facesDetected,
       tracks: m.stats.tracks,
       reconnects: m.supervisor.reconnects,

@@ -22,3 +22,4 @@ export * from './pipeline/camera-stats';
 export * from './pipeline/frame-queue';
 export * from './pipeline/motion-gate';
 export * from './pipeline/camera-pipeline';
+export * from './detection/onnx-ssd-face-detector';

@@ -33,6 +33,7 @@ export class CameraRegistry implements OnApplicationBootstrap, BeforeApplication
         framesIn: 0,
         framesAnalysed: 0,
         framesDropped: 0,
+        framesSkipped: 0,
         facesDetected: 0,
         tracks: 0,
         reconnects: 0,

@@ -4,8 +4,8 @@ import { AddCameraSchema, CameraIdParamSchema, type AddCameraDto, type AdminCame
 import { IngestService } from '../services/ingest.service';
 
 /**
- * Cameras of this ingest process, changed at runtime. Changes live until the
- * process restarts; the config file is what a restart comes back to.
+ * Cameras of this ingest process, changed at runtime. Changes are saved in
+ * `<dataDir>/cameras.json` and survive a restart (see RuntimeCamerasStore).
  */
 @Controller('api/admin/cameras')
 export class AdminCamerasController {

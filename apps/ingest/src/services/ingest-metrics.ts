@@ -6,8 +6,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 const STATES = ['connecting', 'streaming', 'backoff', 'failed', 'stopped'] as const;
 
-type StatusCounter = 'framesIn' | 'framesAnalysed' | 'framesDropped' | 'facesDetected' | 'reconnects';
-type DetailGauge = 'framesSkipped' | 'detectMsMean' | 'facesPerMinute';
+type StatusCounter = 'framesIn' | 'framesAnalysed' | 'framesDropped' | 'framesSkipped' | 'facesDetected' | 'reconnects';
+type DetailGauge = 'detectMsMean' | 'facesPerMinute';
 
 /** Per-camera health for Prometheus, fed by the statuses the cameras publish anyway. */
 @Injectable()
@@ -32,14 +32,14 @@ export class IngestMetrics {
       framesIn: gauge('crowdlens_camera_frames_in_total', 'Frames read from the camera'),
       framesAnalysed: gauge('crowdlens_camera_frames_analysed_total', 'Frames that went through face detection'),
       framesDropped: gauge('crowdlens_camera_frames_dropped_total', 'Frames skipped because detection was behind'),
-      facesDetected: gauge('crowdlens_camera_faces_detected_total', 'Faces detected'),
-      reconnects: gauge('crowdlens_camera_reconnects_total', 'Times the camera was reconnected'),
-    };
-    this.details = {
       framesSkipped: gauge(
         'crowdlens_camera_frames_motion_skipped_total',
         'Frames not sent to detection because nothing moved',
       ),
+      facesDetected: gauge('crowdlens_camera_faces_detected_total', 'Faces detected'),
+      reconnects: gauge('crowdlens_camera_reconnects_total', 'Times the camera was reconnected'),
+    };
+    this.details = {
       detectMsMean: gauge(
         'crowdlens_camera_detection_latency_ms',
         'Mean face detection latency, worker queue included',

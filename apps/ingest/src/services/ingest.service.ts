@@ -18,8 +18,17 @@ import {
   UnsupportedSourceError,
   type CameraDetails,
 } from '@crowdlens/vision';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { IngestMetrics } from './ingest-metrics';
+import {
+  effectiveCameras,
+  NO_CHANGES,
+  RuntimeCamerasStore,
+  withAdded,
+  withRemoved,
+  type RuntimeCameraChanges,
+} from './runtime-cameras.store';
 
 /**
  * Owns the cameras of this process: capture -> detect -> track -> crop run in
@@ -28,6 +37,8 @@ import { IngestMetrics } from './ingest-metrics';
 @Injectable()
 export class IngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly manager: CameraManager;
+  private readonly store: RuntimeCamerasStore;
+  private changes: RuntimeCameraChanges = NO_CHANGES;
   private ready = false;
 
   constructor(
@@ -46,12 +57,31 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,
     });
+    this.store = new RuntimeCamerasStore(join(config.dataDir, 'cameras.json'));
     Readiness.register('ingest', () => this.ready);
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    const loaded = this.store.load();
+    if (loaded.quarantined) {
+      this.logger.error(
+        { path: loaded.quarantined.path, reason: redactText(loaded.quarantined.reason) },
+        'cameras added or removed at runtime could not be read; the file was moved aside and the config file alone applies',
+      );
+    }
+    this.changes = loaded.changes;
+    const { cameras, shadowed } = effectiveCameras(this.config.cameras, this.changes);
+    if (shadowed.length > 0) {
+      this.logger.warn({ cameraIds: shadowed }, 'cameras added at runtime now also in the config file: the file wins');
+    }
+    if (this.changes.added.length > 0 || this.changes.removed.length > 0) {
+      this.logger.info(
+        { added: this.changes.added.map((c) => c.id), removed: this.changes.removed, path: this.store.path },
+        'applying camera changes made at runtime',
+      );
+    }
     await this.manager.start();
-    for (const camera of this.config.cameras) await this.manager.add(camera);
+    for (const camera of cameras) await this.manager.add(camera);
     this.ready = true;
   }
 
@@ -70,6 +100,7 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
       if (err instanceof DuplicateCameraError) throw new ConflictException(err.message);
       throw err;
     }
+    this.persist(withAdded(this.changes, camera));
     this.logger.info({ cameraId: camera.id, url: redactUrl(camera.url) }, 'camera added through the admin API');
     return this.manager.details(camera.id) as CameraDetails;
   }
@@ -77,6 +108,7 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
   /** Removes a camera; resolves once its ffmpeg child has exited. 404 for an unknown id. */
   async removeCamera(cameraId: string): Promise<void> {
     if (!(await this.manager.remove(cameraId))) throw new NotFoundException(`camera "${cameraId}" does not exist`);
+    this.persist(withRemoved(this.changes, cameraId, this.config.cameras));
     this.metrics.forget(cameraId);
     this.logger.info({ cameraId }, 'camera removed through the admin API');
   }
@@ -87,6 +119,19 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
 
   cameraDetails(): CameraDetails[] {
     return this.manager.listDetails();
+  }
+
+  /** The camera already runs; a failed write is logged loudly but does not undo the change. */
+  private persist(next: RuntimeCameraChanges): void {
+    this.changes = next;
+    try {
+      this.store.save(next);
+    } catch (err) {
+      this.logger.error(
+        { path: this.store.path, err: redactText(String(err)) },
+        'camera change applied but not saved: it will be lost on restart',
+      );
+    }
   }
 
   private async publishCrop(crop: FaceCrop): Promise<void> {

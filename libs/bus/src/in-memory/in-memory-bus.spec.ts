@@ -114,6 +114,7 @@ describe('InMemoryBus', () => {
         framesIn: 0,
         framesAnalysed: 0,
         framesDropped: 0,
+        framesSkipped: 0,
         facesDetected: 0,
         tracks: 0,
         reconnects: 0,

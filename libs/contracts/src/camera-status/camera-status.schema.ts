@@ -19,7 +19,14 @@ export const CameraStatusSchema = z
     fps: z.number().nonnegative().describe('analysed frames per second, recent'),
     framesIn: z.number().int().nonnegative(),
     framesAnalysed: z.number().int().nonnegative(),
-    framesDropped: z.number().int().nonnegative(),
+    framesDropped: z.number().int().nonnegative().describe('frames dropped because detection was behind'),
+    // Added after v1 shipped: a default keeps statuses from older ingest builds valid.
+    framesSkipped: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('frames not sent to detection because nothing moved (motion gate)'),
     facesDetected: z.number().int().nonnegative(),
     tracks: z.number().int().nonnegative(),
     reconnects: z.number().int().nonnegative(),

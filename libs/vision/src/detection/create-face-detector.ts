@@ -3,8 +3,20 @@ import type { Logger } from '@crowdlens/common';
 import { DetectorWorkerPool } from './detector-worker-pool';
 import type { FaceDetector } from './face-detector.port';
 import { FaceapiFaceDetector } from './faceapi-face-detector';
+import { OnnxSsdFaceDetector } from './onnx-ssd-face-detector';
+
+/** 'auto' picks onnxruntime wherever it can run the chosen model (SSD), TF.js otherwise. */
+export function detectorEngine(config: DetectorConfig): 'onnx' | 'tfjs' {
+  if (config.engine !== 'auto') return config.engine;
+  return config.type === 'ssd' ? 'onnx' : 'tfjs';
+}
+
+/** One detector on the calling thread: used directly when `workers` is 0, and inside each worker. */
+export function createThreadDetector(config: DetectorConfig): FaceDetector {
+  return detectorEngine(config) === 'onnx' ? new OnnxSsdFaceDetector(config) : new FaceapiFaceDetector(config);
+}
 
 /** `workers: 0` detects on the calling thread (debugging, tiny deployments); otherwise a worker pool. */
 export function createFaceDetector(config: DetectorConfig, logger: Logger): FaceDetector {
-  return config.workers === 0 ? new FaceapiFaceDetector(config) : new DetectorWorkerPool(config, { logger });
+  return config.workers === 0 ? createThreadDetector(config) : new DetectorWorkerPool(config, { logger });
 }

@@ -1,12 +1,14 @@
 /**
  * Entry point of one detection worker thread (see DetectorWorkerPool). TF.js
  * with the wasm backend is single-threaded under Node, so parallel detection
- * means one TF.js runtime per worker. Runs as compiled JS only.
+ * means one TF.js runtime per worker; the onnxruntime SSD likewise runs one
+ * single-threaded session per worker, so N workers use N cores without
+ * oversubscribing them. Runs as compiled JS only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Frame } from '../frame';
 import type { DetectRequest, DetectorWorkerData, DetectorWorkerMessage } from './detector-worker-protocol';
-import { FaceapiFaceDetector } from './faceapi-face-detector';
+import { createThreadDetector } from './create-face-detector';
 
 function post(msg: DetectorWorkerMessage, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(msg, transfer);
@@ -19,7 +21,7 @@ function errorMessage(err: unknown): string {
 if (!parentPort) throw new Error('detector-worker must run as a worker thread');
 
 const { config } = workerData as DetectorWorkerData;
-const detector = new FaceapiFaceDetector(config);
+const detector = createThreadDetector(config);
 
 detector.load().then(
   () => post({ type: 'ready', backend: detector.backend }),

@@ -1,0 +1,101 @@
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { DetectorConfig } from '@crowdlens/config';
+import type { Frame } from '../frame';
+import { clampDetection } from './faceapi-face-detector';
+import type { FaceDetection, FaceDetector } from './face-detector.port';
+import {
+  buildSsdMobilenetV1Onnx,
+  SSD_BOXES_NAME,
+  SSD_CLASSES_NAME,
+  SSD_INPUT_NAME,
+  SSD_INPUT_SIZE,
+} from './onnx/ssd-mobilenetv1-graph';
+import { SsdPostprocessor } from './onnx/ssd-postprocess';
+import { SsdPreprocessor } from './onnx/ssd-preprocess';
+import { loadTfjsWeights, requireWeight } from './onnx/tfjs-weights';
+
+export function faceapiModelDir(): string {
+  return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+}
+
+export interface OnnxSsdOptions {
+  /** Directory holding face-api's ssd_mobilenetv1 weights; defaults to the installed package's. */
+  readonly modelDir?: string;
+  /** onnxruntime intra-op threads for this detector (one per worker thread by default). */
+  readonly threads?: number;
+}
+
+/**
+ * face-api's SSD MobileNet v1 (same weights, same pre- and post-processing)
+ * run by onnxruntime's native CPU kernels instead of TF.js wasm: the detector
+ * that finds what the naive face-api loop finds, at a fraction of its cost.
+ * The ONNX graph is built in memory from face-api's shipped weights at load.
+ */
+export class OnnxSsdFaceDetector implements FaceDetector {
+  readonly concurrency = 1;
+  readonly backend = 'onnxruntime-cpu';
+  private session: ort.InferenceSession | null = null;
+  private post: SsdPostprocessor | null = null;
+  private readonly pre = new SsdPreprocessor();
+
+  constructor(
+    private readonly config: DetectorConfig,
+    private readonly options: OnnxSsdOptions = {},
+  ) {}
+
+  async load(): Promise<void> {
+    if (this.session) return;
+    const weights = loadTfjsWeights(this.options.modelDir ?? faceapiModelDir(), 'ssd_mobilenetv1_model');
+    const anchors = requireWeight(weights, 'Output/extra_dim', 3);
+    const post = new SsdPostprocessor(anchors.data);
+    const model = buildSsdMobilenetV1Onnx(weights);
+    this.session = await ort.InferenceSession.create(model, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: this.options.threads ?? 1,
+      interOpNumThreads: 1,
+    });
+    this.post = post;
+  }
+
+  async detect(frame: Frame): Promise<FaceDetection[]> {
+    const { session, post } = this;
+    if (!session || !post) throw new Error('OnnxSsdFaceDetector.detect called before load()');
+    const expected = frame.width * frame.height * 3;
+    if (frame.data.length !== expected) {
+      throw new RangeError(
+        `frame buffer has ${frame.data.length} bytes, expected ${expected} for ${frame.width}x${frame.height} RGB`,
+      );
+    }
+    const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
+    const input = new ort.Tensor('float32', this.pre.run(pixels, frame.width, frame.height), [
+      1,
+      3,
+      SSD_INPUT_SIZE,
+      SSD_INPUT_SIZE,
+    ]);
+    const out = await session.run({ [SSD_INPUT_NAME]: input });
+    const boxes = out[SSD_BOXES_NAME];
+    const classes = out[SSD_CLASSES_NAME];
+    try {
+      const raw = post.run(boxes.data as Float32Array, classes.data as Float32Array, frame, this.config.minScore);
+      const faces: FaceDetection[] = [];
+      for (const r of raw) {
+        const det = clampDetection(r, r.score, frame, this.config.minFaceSize);
+        if (det) faces.push(det);
+      }
+      return faces;
+    } finally {
+      boxes.dispose();
+      classes.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    this.post = null;
+    await s?.release();
+  }
+}

@@ -1,0 +1,93 @@
+import { resolve } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DetectorConfigSchema } from '@crowdlens/config';
+import {
+  FaceapiFaceDetector,
+  FfmpegFrameSource,
+  iou,
+  locateFfmpeg,
+  OnnxSsdFaceDetector,
+  type FaceDetection,
+  type Frame,
+} from '@crowdlens/vision';
+
+const SAMPLE = resolve(__dirname, '../../assets/sample.mp4');
+const logger = pino({ level: 'silent' });
+
+/** Frames at 1 fps from the sample video; odd sizes exercise the pad-to-square path both ways. */
+async function sampleFrames(width: number): Promise<Frame[]> {
+  const frames: Frame[] = [];
+  const source = new FfmpegFrameSource({
+    binary: locateFfmpeg(),
+    input: { kind: 'file', path: SAMPLE, realtime: false, loop: false },
+    fps: 1,
+    width,
+    logger,
+  });
+  await new Promise<void>((res) =>
+    source.start({ onStart: () => undefined, onFrame: (f) => frames.push(f), onExit: () => res() }),
+  );
+  return frames;
+}
+
+function rotate90(f: Frame): Frame {
+  // Portrait frames pad on the right instead of the bottom.
+  const out = Buffer.alloc(f.data.length);
+  for (let y = 0; y < f.height; y++)
+    for (let x = 0; x < f.width; x++) {
+      const src = (y * f.width + x) * 3;
+      const dst = (x * f.height + (f.height - 1 - y)) * 3;
+      f.data.copy(out, dst, src, src + 3);
+    }
+  return { data: out, width: f.height, height: f.width, ts: f.ts, seq: f.seq };
+}
+
+describe('SSD MobileNet v1 on onnxruntime against face-api’s own SSD (real models, real frames)', () => {
+  const config = DetectorConfigSchema.parse({
+    type: 'ssd',
+    engine: 'tfjs',
+    minScore: 0.5,
+    minFaceSize: 16,
+    workers: 0,
+  });
+  const reference = new FaceapiFaceDetector(config);
+  const onnx = new OnnxSsdFaceDetector({ ...config, engine: 'onnx' });
+  let frames: Frame[] = [];
+
+  beforeAll(async () => {
+    const [landscape] = await Promise.all([sampleFrames(640), reference.load(), onnx.load()]);
+    frames = [...landscape.filter((_, i) => i % 3 === 0), ...landscape.slice(0, 4).map(rotate90)];
+  });
+  afterAll(async () => {
+    await reference.close();
+    await onnx.close();
+  });
+
+  it('finds the same faces, with the same boxes and scores', async () => {
+    let matched = 0;
+    let total = 0;
+    for (const f of frames) {
+      const want = await reference.detect(f);
+      const got = await onnx.detect(f);
+      total += want.length;
+      for (const w of want) {
+        const best = got.reduce<FaceDetection | null>(
+          (b, g) => (b === null || iou(g.box, w.box) > iou(b.box, w.box) ? g : b),
+          null,
+        );
+        if (best && iou(best.box, w.box) > 0.99 && Math.abs(best.score - w.score) < 0.005) matched++;
+      }
+      // Same weights, same arithmetic up to float rounding: nothing missing, nothing extra.
+      expect(got.length).toBe(want.length);
+    }
+    expect(frames.length).toBeGreaterThan(15);
+    expect(total).toBeGreaterThan(50);
+    expect(matched).toBe(total);
+  });
+
+  it('rejects a frame whose buffer does not match its size', async () => {
+    const f = frames[0] as Frame;
+    await expect(onnx.detect({ ...f, width: f.width + 1 })).rejects.toThrow(/expected/);
+  });
+});
