@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DetectorConfigSchema } from '@crowdlens/config';
 import {
+  DetectorWorkerPool,
   FaceapiFaceDetector,
   FfmpegFrameSource,
   iou,
@@ -89,5 +90,27 @@ describe('SSD MobileNet v1 on onnxruntime against face-api’s own SSD (real mod
   it('rejects a frame whose buffer does not match its size', async () => {
     const f = frames[0] as Frame;
     await expect(onnx.detect({ ...f, width: f.width + 1 })).rejects.toThrow(/expected/);
+  });
+});
+
+describe('the onnxruntime SSD in detector worker threads', () => {
+  it('gives the same faces as on the calling thread, two workers in parallel', async () => {
+    const config = DetectorConfigSchema.parse({ type: 'ssd', minScore: 0.5, minFaceSize: 16, workers: 2 });
+    const frames = (await sampleFrames(640)).filter((_, i) => i % 4 === 0);
+    const local = new OnnxSsdFaceDetector(config);
+    const pool = new DetectorWorkerPool(config, { logger });
+    await Promise.all([local.load(), pool.load()]);
+    try {
+      expect(pool.backend).toBe('onnxruntime-cpu');
+      const want = [];
+      for (const f of frames) want.push(await local.detect({ ...f, data: Buffer.from(f.data) }));
+      // Both workers busy at once: results must come back to the right caller.
+      const got = await Promise.all(frames.map((f) => pool.detect({ ...f, data: Buffer.from(f.data) })));
+      expect(got).toEqual(want);
+      expect(want.flat().length).toBeGreaterThan(20);
+    } finally {
+      await pool.close();
+      await local.close();
+    }
   });
 });

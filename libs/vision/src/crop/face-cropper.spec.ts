@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../frame';
-import { FaceCropper, laplacianVariance } from './face-cropper';
+import { FaceCropper, laplacianVariance, mirrorSymmetry } from './face-cropper';
 
 function frameOf(width: number, height: number, pixel: (x: number, y: number) => number): Frame {
   const data = Buffer.alloc(width * height * 3);
@@ -68,6 +68,31 @@ describe('FaceCropper', () => {
     expect(qSharp).toBeGreaterThan(qFlat + 0.2);
     expect(qSharp).toBeGreaterThan(qSmall + 0.2);
     expect(qSharp).toBeGreaterThan(qDoubt);
+  });
+
+  it('prefers a mirror-symmetric (frontal) face to a turned one, all else equal', async () => {
+    const side = 64;
+    // A "frontal" face: eyes and mouth placed symmetrically about the centre line.
+    const frontal = (x: number, y: number) => {
+      const dx = Math.abs(x - 31.5);
+      const eye = y > 20 && y < 28 && dx > 8 && dx < 18;
+      const mouth = y > 42 && y < 46 && dx < 10;
+      return eye || mouth ? 30 : 160 + ((x * 7 + y * 3) % 5);
+    };
+    // The same features shifted to one side, as in a turned head.
+    const turned = (x: number, y: number) => frontal(Math.min(side - 1, x + 12), y);
+    const grey = (f: (x: number, y: number) => number) =>
+      Uint8Array.from({ length: side * side }, (_, i) => f(i % side, Math.floor(i / side)));
+    expect(mirrorSymmetry(grey(frontal), side, side)).toBeGreaterThan(0.9);
+    expect(mirrorSymmetry(grey(turned), side, side)).toBeLessThan(0.5);
+    expect(mirrorSymmetry(new Uint8Array(side * side).fill(90), side, side)).toBe(0);
+
+    const box = { x: 0, y: 0, width: 200, height: 200 };
+    const scale = (f: (x: number, y: number) => number) => (x: number, y: number) =>
+      f(Math.floor((x * side) / 250), Math.floor((y * side) / 250));
+    const qFrontal = await cropper.quality(frameOf(250, 250, scale(frontal)), box, 0.9);
+    const qTurned = await cropper.quality(frameOf(250, 250, scale(turned)), box, 0.9);
+    expect(qFrontal).toBeGreaterThan(qTurned + 0.05);
   });
 
   it('laplacian variance is zero on a flat image', () => {

@@ -54,26 +54,46 @@ export class SsdPreprocessor {
     const plane = n * n;
     const out = this.tensor;
     const { x0, x1, fx, y0, y1, fy } = this;
-    // Pixels in the padding read as 0 (black), as padToSquare's zeros do.
-    const px = (y: number, x: number, c: number): number =>
-      y < height && x < width ? rgb[(y * width + x) * 3 + c] : 0;
+    const rowBytes = width * 3;
+    // Pixels in the padding read as 0 (black), as padToSquare's zeros do; 0 maps to -1.
     for (let oy = 0; oy < n; oy += 1) {
       const ya = y0[oy];
+      const o0 = oy * n;
+      if (ya >= height) {
+        // The whole output row lies in the bottom padding (a landscape frame's lower part).
+        out.fill(-1, o0, o0 + n);
+        out.fill(-1, plane + o0, plane + o0 + n);
+        out.fill(-1, 2 * plane + o0, 2 * plane + o0 + n);
+        continue;
+      }
       const yb = y1[oy];
       const wy = fy[oy];
+      const rowA = ya * rowBytes;
+      const rowB = yb < height ? yb * rowBytes : -1;
       for (let ox = 0; ox < n; ox += 1) {
         const xa = x0[ox];
+        const o = o0 + ox;
+        if (xa >= width) {
+          out[o] = -1;
+          out[plane + o] = -1;
+          out[2 * plane + o] = -1;
+          continue;
+        }
         const xb = x1[ox];
         const wx = fx[ox];
-        const o = oy * n + ox;
-        for (let c = 0; c < 3; c += 1) {
-          const tl = px(ya, xa, c);
-          const tr = px(ya, xb, c);
-          const bl = px(yb, xa, c);
-          const br = px(yb, xb, c);
+        const hasRight = xb < width;
+        const a = rowA + xa * 3;
+        const b = rowA + xb * 3;
+        const c = rowB + xa * 3;
+        const d = rowB + xb * 3;
+        for (let ch = 0; ch < 3; ch += 1) {
+          const tl = rgb[a + ch];
+          const tr = hasRight ? rgb[b + ch] : 0;
+          const bl = rowB >= 0 ? rgb[c + ch] : 0;
+          const br = rowB >= 0 && hasRight ? rgb[d + ch] : 0;
           const top = tl + (tr - tl) * wx;
           const bottom = bl + (br - bl) * wx;
-          out[c * plane + o] = (top + (bottom - top) * wy) / 127.5 - 1;
+          out[ch * plane + o] = (top + (bottom - top) * wy) / 127.5 - 1;
         }
       }
     }

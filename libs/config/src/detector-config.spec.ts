@@ -1,0 +1,23 @@
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './load-config';
+
+describe('detector config', () => {
+  it('defaults to SSD on the automatic engine with one worker per core', () => {
+    const { detector } = parseConfig({});
+    expect(detector).toMatchObject({ type: 'ssd', engine: 'auto', workers: availableParallelism() });
+  });
+
+  it('refuses the onnx engine for the Tiny detector, naming the field and the way out', () => {
+    let err: unknown;
+    try {
+      parseConfig({ detector: { type: 'tiny', engine: 'onnx' } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toContain('detector.engine');
+    expect((err as Error).message).toMatch(/SSD MobileNet v1 only/);
+    expect(parseConfig({ detector: { type: 'tiny' } }).detector.engine).toBe('auto');
+  });
+});
