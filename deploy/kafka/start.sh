@@ -11,6 +11,13 @@
 #   KAFKA_DATA_DIR         log dir (default $KAFKA_HOME/data/$KAFKA_PORT)
 #   KAFKA_HEAP_OPTS        JVM heap (default -Xms256m -Xmx768m)
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
+#   KAFKA_EXTRA_LISTENERS  more client listeners, comma-separated, each named by
+#                          its security protocol: SASL_PLAINTEXT://127.0.0.1:9094,SSL://127.0.0.1:9095
+#                          (PLAINTEXT on KAFKA_PORT stays: inter-broker traffic and readiness)
+#   KAFKA_EXTRA_CONFIG     a properties file appended to server.properties (JAAS, keystores);
+#                          a key set there again overrides the one above it
+#   KAFKA_FORMAT_ARGS      more arguments for the storage format, split on whitespace; only
+#                          a first start formats: --add-scram SCRAM-SHA-512=[name=bob,password=...]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +28,9 @@ KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 KAFKA_DATA_DIR="${KAFKA_DATA_DIR:-$KAFKA_HOME/data/$KAFKA_PORT}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
+KAFKA_EXTRA_LISTENERS="${KAFKA_EXTRA_LISTENERS:-}"
+KAFKA_EXTRA_CONFIG="${KAFKA_EXTRA_CONFIG:-}"
+KAFKA_FORMAT_ARGS="${KAFKA_FORMAT_ARGS:-}"
 run="$KAFKA_HOME/run/$KAFKA_PORT"
 pidfile="$run/kafka.pid"
 log="$run/server.log"
@@ -39,6 +49,26 @@ else
     echo "kafka: port $KAFKA_PORT is taken by another process" >&2
     exit 1
   fi
+  if [[ -n "$KAFKA_EXTRA_CONFIG" && ! -r "$KAFKA_EXTRA_CONFIG" ]]; then
+    echo "kafka: KAFKA_EXTRA_CONFIG=$KAFKA_EXTRA_CONFIG is not a readable file" >&2
+    exit 1
+  fi
+  extra_listeners="" extra_protocols=""
+  if [[ -n "$KAFKA_EXTRA_LISTENERS" ]]; then
+    IFS=',' read -ra extra <<<"$KAFKA_EXTRA_LISTENERS"
+    for listener in "${extra[@]}"; do
+      name="${listener%%://*}"
+      case "$name" in
+        SSL | SASL_PLAINTEXT | SASL_SSL) ;;
+        *)
+          echo "kafka: KAFKA_EXTRA_LISTENERS: $listener is not SSL://, SASL_PLAINTEXT:// or SASL_SSL://host:port" >&2
+          exit 1
+          ;;
+      esac
+      extra_listeners+=",$listener"
+      extra_protocols+=",$name:$name"
+    done
+  fi
   "$here/fetch.sh"
   mkdir -p "$run" "$KAFKA_DATA_DIR"
 
@@ -46,11 +76,11 @@ else
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT$extra_listeners
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT$extra_listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT$extra_protocols
 log.dirs=$KAFKA_DATA_DIR
 # Topics are provisioned by the bus adapter with explicit partitions/retention.
 auto.create.topics.enable=false
@@ -67,6 +97,9 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.check.interval.ms=60000
 PROPS
+  if [[ -n "$KAFKA_EXTRA_CONFIG" ]]; then
+    { echo "# from KAFKA_EXTRA_CONFIG=$KAFKA_EXTRA_CONFIG"; cat "$KAFKA_EXTRA_CONFIG"; } >>"$run/server.properties"
+  fi
 
   if [[ ! -f "$KAFKA_DATA_DIR/meta.properties" ]]; then
     # Kafka cluster ids are 16 random bytes, base64url without padding; Kafka
@@ -75,8 +108,10 @@ PROPS
     while [[ "$cluster_id" == -* ]]; do
       cluster_id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
     done
+    # An array, not an unquoted expansion: SCRAM credentials look like glob patterns.
+    read -ra format_args <<<"$KAFKA_FORMAT_ARGS"
     java -Dlog4j2.configurationFile="$here/log4j2.xml" -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool \
-      format -t "$cluster_id" -c "$run/server.properties" >"$run/format.log" 2>&1 \
+      format -t "$cluster_id" -c "$run/server.properties" "${format_args[@]}" >"$run/format.log" 2>&1 \
       || { cat "$run/format.log" >&2; exit 1; }
     echo "kafka: formatted $KAFKA_DATA_DIR (cluster $cluster_id)"
   fi

@@ -4,3 +4,4 @@ export * from './in-memory/in-memory-bus';
 export * from './kafka/kafka-bus';
 export * from './kafka/kafkajs-logger';
 export * from './kafka/binary-codec';
+export * from './kafka/kafka-security';

@@ -44,6 +44,43 @@ export const InMemoryBusConfigSchema = z
   })
   .strict();
 
+export const KafkaTlsConfigSchema = z
+  .object({
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM file of the CA that signed the brokers' certificates; default: system CAs"),
+    cert: z.string().min(1).optional().describe('client certificate PEM file, for brokers that require mutual TLS'),
+    key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('client private key PEM file (unencrypted); its contents are never logged'),
+    rejectUnauthorized: z
+      .boolean()
+      .default(true)
+      .describe("verify the brokers' certificates; false only to diagnose, never in production"),
+  })
+  .strict()
+  .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+    message: 'cert and key go together (mutual TLS needs both)',
+    path: ['key'],
+  });
+
+export const KafkaSaslConfigSchema = z
+  .object({
+    mechanism: z
+      .enum(['plain', 'scram-sha-256', 'scram-sha-512'])
+      .describe("one the brokers' listener enables; plain only over TLS in production"),
+    username: z.string().min(1).describe('may come from CROWDLENS_KAFKA_SASL_USERNAME'),
+    password: z
+      .string()
+      .min(1)
+      .describe('redacted everywhere; may come from CROWDLENS_KAFKA_SASL_PASSWORD instead of the file'),
+  })
+  .strict();
+
 export const KafkaBusConfigSchema = z
   .object({
     type: z.literal('kafka'),
@@ -74,6 +111,13 @@ export const KafkaBusConfigSchema = z
       .min(100)
       .optional()
       .describe('longest gap between offset commits inside a long batch'),
+    ssl: z
+      .union([z.boolean(), KafkaTlsConfigSchema], {
+        error: 'expected true (TLS with the system CAs) or an object with ca, cert, key, rejectUnauthorized',
+      })
+      .optional()
+      .describe('TLS to the brokers: true = system CAs; PEM files are read when the bus starts'),
+    sasl: KafkaSaslConfigSchema.optional().describe('SASL login to the brokers'),
   })
   .strict();
 

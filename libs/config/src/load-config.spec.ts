@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from './load-config';
-import { redactText, redactUrl } from './redact';
+import { redactText, redactUrl, registerSecret } from './redact';
 
 function expectConfigError(fn: () => unknown): ConfigError {
   try {
@@ -90,6 +90,94 @@ describe('config', () => {
     expect(redactText('error opening rtsp://u:p@h/x and http://a:b@c/d')).toBe(
       'error opening rtsp://***:***@h/x and http://***:***@c/d',
     );
+  });
+});
+
+describe('kafka bus security config', () => {
+  const kafka = (extra: Record<string, unknown>) => ({ bus: { type: 'kafka', brokers: ['k:9093'], ...extra } });
+
+  it('accepts ssl as true or PEM file paths, verifying certificates by default, and sasl credentials', () => {
+    expect(parseConfig(kafka({ ssl: true })).bus).toMatchObject({ ssl: true });
+    const c = parseConfig(
+      kafka({
+        ssl: { ca: '/etc/kafka/ca.pem', cert: '/etc/kafka/client.pem', key: '/etc/kafka/client.key' },
+        sasl: { mechanism: 'scram-sha-512', username: 'ingest', password: 'pw' },
+      }),
+    );
+    expect(c.bus).toMatchObject({
+      ssl: {
+        ca: '/etc/kafka/ca.pem',
+        cert: '/etc/kafka/client.pem',
+        key: '/etc/kafka/client.key',
+        rejectUnauthorized: true,
+      },
+      sasl: { mechanism: 'scram-sha-512', username: 'ingest', password: 'pw' },
+    });
+  });
+
+  it('names the field of every invalid security setting', () => {
+    const message = (extra: Record<string, unknown>) => expectConfigError(() => parseConfig(kafka(extra))).message;
+    expect(message({ ssl: { ca: 3 } })).toContain('bus.ssl.ca: Invalid input: expected string');
+    expect(message({ ssl: { caFile: 'x' } })).toMatch(/bus\.ssl: Unrecognized key: "caFile"/);
+    expect(message({ ssl: 'yes' })).toContain('bus.ssl: expected true (TLS with the system CAs) or an object');
+    expect(message({ ssl: { cert: '/c.pem' } })).toContain('bus.ssl.key: cert and key go together');
+    const sasl = message({ sasl: { mechanism: 'gssapi', username: '', password: '' } });
+    expect(sasl).toContain('bus.sasl.mechanism');
+    expect(sasl).toContain('bus.sasl.username');
+    expect(sasl).toContain('bus.sasl.password');
+  });
+
+  it('never echoes the SASL password in a config error', () => {
+    const err = expectConfigError(() =>
+      parseConfig(kafka({ sasl: { mechanism: 'kerberos', username: 'u', password: 'correct-horse' }, ssl: 7 })),
+    );
+    expect(err.message).toContain('bus.sasl.mechanism');
+    expect(err.message).not.toContain('correct-horse');
+  });
+
+  it('takes the SASL credentials from the environment over the file, and registers the password for redaction', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crowdlens-config-'));
+    const file = join(dir, 'crowdlens.yaml');
+    writeFileSync(
+      file,
+      'bus:\n  type: kafka\n  brokers: [k:9093]\n  sasl:\n    mechanism: plain\n    username: ingest\n    password: from-file\n',
+    );
+    const c = loadConfig({ CROWDLENS_CONFIG: file, CROWDLENS_KAFKA_SASL_PASSWORD: 'env-only-s3cret' });
+    expect(c.bus).toMatchObject({ sasl: { mechanism: 'plain', username: 'ingest', password: 'env-only-s3cret' } });
+    expect(redactText('login with env-only-s3cret failed')).toBe('login with *** failed');
+
+    const fromEnv = loadConfig({
+      CROWDLENS_KAFKA_BROKERS: 'a:9093,b:9093',
+      CROWDLENS_KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      CROWDLENS_KAFKA_SASL_USERNAME: 'analytics',
+      CROWDLENS_KAFKA_SASL_PASSWORD: 'pw2-from-env',
+    });
+    expect(fromEnv.bus).toMatchObject({
+      type: 'kafka',
+      brokers: ['a:9093', 'b:9093'],
+      sasl: { mechanism: 'scram-sha-256', username: 'analytics', password: 'pw2-from-env' },
+    });
+  });
+
+  it('refuses SASL environment variables when the bus is not Kafka', () => {
+    const err = expectConfigError(() => loadConfig({ CROWDLENS_KAFKA_SASL_PASSWORD: 'pw' }));
+    expect(err.message).toContain('CROWDLENS_KAFKA_SASL_PASSWORD set, but bus.type is not kafka');
+    expect(err.message).not.toContain(': pw');
+  });
+
+  it('does not quote the file around a YAML error (it may be a password line)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crowdlens-config-'));
+    const file = join(dir, 'crowdlens.yaml');
+    writeFileSync(file, 'bus:\n  sasl:\n    password: "unterminated-s3cret\n');
+    const err = expectConfigError(() => loadConfig({ CROWDLENS_CONFIG: file }));
+    expect(err.message).toContain(`Config file ${file} is not valid YAML`);
+    expect(err.message).not.toContain('unterminated-s3cret');
+  });
+
+  it('redacts registered secrets raw and JSON-escaped, alongside URL credentials', () => {
+    registerSecret('q"uote-pw');
+    expect(redactText('pw q"uote-pw in rtsp://u:p@h/x')).toBe('pw *** in rtsp://***:***@h/x');
+    expect(redactText(JSON.stringify({ password: 'q"uote-pw' }))).toBe('{"password":"***"}');
   });
 });
 

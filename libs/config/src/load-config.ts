@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AppConfigSchema, type AppConfig } from './config.schema';
-import { redactText } from './redact';
+import { redactText, registerSecret } from './redact';
 
 export class ConfigError extends Error {
   constructor(
@@ -22,8 +22,31 @@ function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union whose options all but one rejected the value's type (`ssl: true`
+ * or an object) is reported as that option's own issues, so the message
+ * names the bad field inside it instead of a bare "Invalid input".
+ */
+function flattenUnions(
+  issue: Issue,
+  prefix: readonly PropertyKey[] = [],
+): Array<{ path: PropertyKey[]; message: string }> {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    const plausible = issue.errors.filter(
+      (b) => !(b.length === 1 && b[0]!.code === 'invalid_type' && b[0]!.path.length === 0),
+    );
+    if (plausible.length === 1) return plausible[0]!.flatMap((inner) => flattenUnions(inner, path));
+  }
+  return [{ path, message: issue.message }];
+}
+
 function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${formatPath(issue.path) || '(root)'}: ${redactText(issue.message)}`);
+  return error.issues
+    .flatMap((issue) => flattenUnions(issue))
+    .map(({ path, message }) => `${formatPath(path) || '(root)'}: ${redactText(message)}`);
 }
 
 /** Validates a raw config object; throws a ConfigError naming every bad field. No side effects. */
@@ -65,7 +88,9 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     try {
       raw = (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? {};
     } catch (err) {
-      throw new ConfigError(`Config file ${file} is not valid YAML: ${(err as Error).message}`, ['CROWDLENS_CONFIG']);
+      // Only the first line: the rest quotes the file around the error, which may be a password.
+      const where = (err as Error).message.split('\n')[0];
+      throw new ConfigError(`Config file ${file} is not valid YAML: ${where}`, ['CROWDLENS_CONFIG']);
     }
   }
   const port = intFromEnv(env, 'CROWDLENS_HTTP_PORT') ?? intFromEnv(env, 'PORT');
@@ -81,6 +106,33 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
       brokers: env.CROWDLENS_KAFKA_BROKERS.split(','),
     };
   }
+  const sasl = kafkaSaslFromEnv(env, merged.bus);
+  if (sasl) merged.bus = { ...(merged.bus as object), sasl };
   if (env.CROWDLENS_POSTGRES_URL) merged.store = { type: 'postgres', url: env.CROWDLENS_POSTGRES_URL };
-  return parseConfig(merged, file ? `configuration (${file})` : 'configuration');
+  const config = parseConfig(merged, file ? `configuration (${file})` : 'configuration');
+  if (config.bus.type === 'kafka') registerSecret(config.bus.sasl?.password);
+  return config;
+}
+
+const KAFKA_SASL_ENV = {
+  mechanism: 'CROWDLENS_KAFKA_SASL_MECHANISM',
+  username: 'CROWDLENS_KAFKA_SASL_USERNAME',
+  password: 'CROWDLENS_KAFKA_SASL_PASSWORD',
+} as const;
+
+/** bus.sasl with the environment's overrides, so the password need not sit in the YAML file; undefined = none set. */
+function kafkaSaslFromEnv(env: Env, bus: unknown): Record<string, unknown> | undefined {
+  const set = Object.entries(KAFKA_SASL_ENV).filter(([, key]) => env[key]);
+  if (set.length === 0) return undefined;
+  const current = (bus ?? {}) as { type?: unknown; sasl?: unknown };
+  if (current.type !== 'kafka') {
+    const keys = set.map(([, key]) => key);
+    throw new ConfigError(
+      `Invalid environment: ${keys.join(', ')} set, but bus.type is not kafka (set it in the file or CROWDLENS_KAFKA_BROKERS)`,
+      keys,
+    );
+  }
+  const sasl: Record<string, unknown> = { ...((current.sasl as object | undefined) ?? {}) };
+  for (const [field, key] of set) sasl[field] = env[key];
+  return sasl;
 }

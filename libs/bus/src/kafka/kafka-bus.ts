@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { DEAD_LETTERS_TOPIC, DEAD_LETTER_SCHEMA_VERSION, type Topic, type TopicValue } from '@crowdlens/contracts';
 import {
   Kafka,
@@ -20,6 +21,18 @@ import type {
   TopicGroupStats,
 } from '../message-bus.port';
 import { BinaryCodecError, decodeBinary, decodeBinaryHeader, encodeBinary } from './binary-codec';
+import {
+  KafkaSecurityError,
+  asSecurityError,
+  kafkajsSasl,
+  kafkajsSsl,
+  probeTls,
+  scrubSecrets,
+  scrubbingLogger,
+  secretsOf,
+  type KafkaSaslOptions,
+  type KafkaTlsOptions,
+} from './kafka-security';
 import { SILENT_LOGGER, kafkajsLogCreator, type BusLogger } from './kafkajs-logger';
 import { runPartitionWindow, WindowHandlerError } from './partition-window';
 import { SendQueue } from './send-queue';
@@ -62,6 +75,9 @@ export interface KafkaBusOptions {
   readonly cropRetentionMs: number;
   /** retention.ms for every other topic. */
   readonly retentionMs: number;
+  /** TLS to the brokers: `true` = system CAs; PEM contents otherwise (readKafkaTlsFiles reads `bus.ssl`'s files). */
+  readonly ssl?: boolean | KafkaTlsOptions;
+  readonly sasl?: KafkaSaslOptions;
   readonly logger?: BusLogger;
   readonly tuning?: Partial<KafkaBusTuning>;
 }
@@ -134,11 +150,21 @@ class GroupCounters {
  * the window heartbeats while handlers are slow, so a long batch does not
  * cost the group membership. Per-message commits would cost a broker round
  * trip each.
+ *
+ * TLS and SASL (kafka-security.ts): a refused login or broker certificate is
+ * a KafkaSecurityError at once, not minutes of retries, and the password and
+ * client key are scrubbed from everything this bus logs or throws.
  */
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
   private readonly tuning: KafkaBusTuning;
   private readonly logger: BusLogger;
+  private readonly secrets: readonly string[];
+  private readonly tls: ConnectionOptions | undefined;
+  /** The TLS handshake check, once per bus (again after a try that could not reach any broker). */
+  private tlsChecked: Promise<void> | null = null;
+  /** A refused login or certificate fails every connect for a while, instead of hammering the broker. */
+  private securityFailure: { readonly error: KafkaSecurityError; readonly until: number } | null = null;
   private readonly producer: Producer;
   private readonly sendQueue: SendQueue;
   private producerReady: Promise<void> | null = null;
@@ -161,10 +187,26 @@ export class KafkaBus implements MessageBus {
       partitionsConsumedConcurrently: options.partitions,
       ...options.tuning,
     };
-    this.logger = options.logger ?? SILENT_LOGGER;
+    this.secrets = secretsOf(options.sasl, options.ssl);
+    this.logger = scrubbingLogger(options.logger ?? SILENT_LOGGER, this.secrets);
+    this.tls = kafkajsSsl(options.ssl);
+    if (options.sasl?.mechanism === 'plain' && !this.tls) {
+      this.logger.warn(
+        { brokers: options.brokers, user: options.sasl.username },
+        'kafka: SASL PLAIN without TLS sends the password in clear text; set bus.ssl',
+      );
+    }
+    if (this.tls?.rejectUnauthorized === false) {
+      this.logger.warn(
+        { brokers: options.brokers },
+        "kafka: bus.ssl.rejectUnauthorized is false: brokers' certificates are not verified",
+      );
+    }
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: [...options.brokers],
+      ssl: this.tls,
+      sasl: kafkajsSasl(options.sasl),
       connectionTimeout: this.tuning.connectionTimeoutMs,
       requestTimeout: this.tuning.requestTimeoutMs,
       retry: { ...this.tuning.retry },
@@ -227,8 +269,9 @@ export class KafkaBus implements MessageBus {
         heartbeatInterval: this.tuning.heartbeatIntervalMs,
         maxWaitTimeInMs: this.tuning.maxWaitTimeMs,
         allowAutoTopicCreation: false,
-        // After the retries are spent kafkajs restarts the consumer; never give up on a stream.
-        retry: { ...this.tuning.retry, restartOnFailure: async () => true },
+        // After the retries are spent kafkajs restarts the consumer; never give up on a stream —
+        // unless the broker refused our credentials or certificate, which no restart fixes.
+        retry: { ...this.tuning.retry, restartOnFailure: async (err) => this.shouldRestart(topic, options.group, err) },
       }),
       topic,
       options,
@@ -246,7 +289,7 @@ export class KafkaBus implements MessageBus {
       );
     } catch (err) {
       await subscription.close().catch(() => undefined);
-      throw err;
+      throw this.explain(err);
     }
     return subscription;
   }
@@ -290,7 +333,7 @@ export class KafkaBus implements MessageBus {
 
   private connectProducer(): Promise<void> {
     if (!this.producerReady) {
-      this.producerReady = this.producer.connect().catch((err: unknown) => {
+      this.producerReady = this.secureConnect(() => this.producer.connect()).catch((err: unknown) => {
         this.producerReady = null;
         throw err;
       });
@@ -298,12 +341,70 @@ export class KafkaBus implements MessageBus {
     return this.producerReady;
   }
 
+  // ---- security -------------------------------------------------------------
+
+  /**
+   * Every kafkajs connect goes through here: a certificate the bus does not
+   * trust fails at once (kafkajs would retry it like an outage), and a
+   * refused login or certificate becomes a KafkaSecurityError that names the
+   * setting to check. Such a failure is answered from memory for one
+   * `maxRetryTime`, so a caller publishing in a loop does not hammer the broker.
+   */
+  private async secureConnect(connect: () => Promise<void>): Promise<void> {
+    const failed = this.securityFailure;
+    if (failed && Date.now() < failed.until) throw failed.error;
+    try {
+      await this.checkTls();
+      await connect();
+      this.securityFailure = null;
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  private checkTls(): Promise<void> {
+    const tls = this.tls;
+    if (!tls) return Promise.resolve();
+    this.tlsChecked ??= Promise.all(
+      this.options.brokers.map((b) => probeTls(b, tls, this.tuning.connectionTimeoutMs)),
+    ).then(
+      () => undefined,
+      (err: unknown) => {
+        this.tlsChecked = null;
+        throw err;
+      },
+    );
+    return this.tlsChecked;
+  }
+
+  /** The error a caller sees: a KafkaSecurityError where one applies (remembered), scrubbed of secrets in any case. */
+  private explain(err: unknown): unknown {
+    const security = asSecurityError(err, this.options);
+    if (security) {
+      security.message = scrubSecrets(security.message, this.secrets);
+      this.securityFailure = { error: security, until: Date.now() + this.tuning.retry.maxRetryTime };
+      return security;
+    }
+    if (err instanceof Error && this.secrets.length > 0) err.message = scrubSecrets(err.message, this.secrets);
+    return err;
+  }
+
+  private shouldRestart(topic: Topic, group: string, err: Error): boolean {
+    const security = asSecurityError(err, this.options);
+    if (!security) return true;
+    this.logger.error(
+      { topic: topic.name, group, err: scrubSecrets(security.message, this.secrets) },
+      'kafka: consumer stopped: the broker refused its credentials or certificate',
+    );
+    return false;
+  }
+
   // ---- topics and groups ----------------------------------------------------
 
   private connectAdmin(): Promise<Admin> {
     if (!this.adminReady) {
       const admin = this.kafka.admin({ retry: { ...this.tuning.retry } });
-      this.adminReady = admin.connect().then(
+      this.adminReady = this.secureConnect(() => admin.connect()).then(
         () => {
           this.admin = admin;
           return admin;

@@ -1,4 +1,4 @@
-import type { BusConfig } from '@crowdlens/config';
+import { registerSecret, type BusConfig } from '@crowdlens/config';
 import { InMemoryBus, type MessageBus } from '@crowdlens/bus';
 import type { Logger } from 'pino';
 
@@ -14,13 +14,19 @@ const BUS_FACTORIES: { [K in BusConfig['type']]: BusFactory<Extract<BusConfig, {
   kafka: async (config, logger) => {
     // Loaded on demand: the embedded mode never needs kafkajs.
     const { KafkaBus } = await import('@crowdlens/bus/kafka/kafka-bus');
-    const { sessionTimeoutMs, heartbeatIntervalMs, commitIntervalMs, ...rest } = config;
+    const { readKafkaTlsFiles } = await import('@crowdlens/bus/kafka/kafka-security');
+    const { sessionTimeoutMs, heartbeatIntervalMs, commitIntervalMs, ssl: sslFiles, ...rest } = config;
     const tuning = {
       ...(sessionTimeoutMs !== undefined ? { sessionTimeoutMs } : {}),
       ...(heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs } : {}),
       ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
     };
-    return new KafkaBus({ ...rest, tuning, logger: logger.child({ component: 'kafka' }) });
+    // The PEM files are read here, at startup: a missing one is a boot error naming its path.
+    const ssl = sslFiles === undefined ? undefined : readKafkaTlsFiles(sslFiles, 'bus.ssl');
+    // From here on the process logger and every redacted error hide them too, not only the bus' own logs.
+    registerSecret(config.sasl?.password);
+    registerSecret(ssl?.key);
+    return new KafkaBus({ ...rest, ssl, tuning, logger: logger.child({ component: 'kafka' }) });
   },
 };
 
