@@ -1,8 +1,9 @@
 /**
  * The dashboard in a real browser (Debian's Chromium driven by playwright-core)
- * against a whole embedded CrowdLens reading the looping sample video: login
- * and its errors, live counts rising, the range picker, the CSV download
- * checked against the API, and what a viewer may not see. It also saves the
+ * against a whole embedded CrowdLens reading the looping sample video with two
+ * cameras in two stores: login and its errors, live counts rising, the range
+ * picker, the CSV download checked against the API, the store comparison
+ * checked against its API, and what a viewer may not see. It also saves the
  * README's screenshot (docs/dashboard.png).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +30,8 @@ const CHROMIUM_ARGS = [
 ];
 const USERS = { operator: ['olga', 'olga-pass-1'], viewer: ['vic', 'vic-pass-1'] } as const;
 const CSV_HEADER = 'bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown';
+/** The two cameras, each in its own store, both on the sample video. */
+const GROUP_OF: Readonly<Record<string, string>> = { entrance: 'demo-store', checkout: 'demo-outlet' };
 
 interface SeriesRow {
   cameraId: string;
@@ -56,12 +59,44 @@ interface CsvRow {
   unknown: number | null;
 }
 
+interface StoreRow {
+  group: string | null;
+  label: string;
+  suppressed: boolean;
+  faces: number | null;
+  visitors: number | null;
+  female: number | null;
+  visitorShares: { female: number; male: number; unknown: number } | null;
+  meanDwellMs: number | null;
+}
+interface StoresBody {
+  from: number;
+  to: number;
+  bucket: string;
+  groups: StoreRow[];
+}
+/** One row of the Stores table as the page shows it: data-col -> text. */
+interface ShownStore {
+  store: string;
+  suppressed: string;
+  cells: Record<string, string>;
+}
+
 /** What the page functions below touch in the browser (the test compiles without the DOM lib). */
 interface TimelineChart {
   data: { labels: string[]; datasets: { label: string; data: (number | null)[] }[] };
 }
+interface PageElement {
+  textContent: string | null;
+  hidden: boolean;
+  dataset: Record<string, string | undefined>;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+}
 interface PageGlobals {
-  document: { getElementById(id: string): { textContent: string | null } | null };
+  document: {
+    getElementById(id: string): PageElement | null;
+    querySelectorAll(selector: string): Iterable<PageElement>;
+  };
   Chart: { getChart(id: string): TimelineChart | undefined };
 }
 
@@ -78,6 +113,53 @@ async function until(what: string, timeoutMs: number, probe: () => Promise<boole
 
 /** "1,234" -> 1234; "–" (nothing yet) -> 0. */
 const kpiNumber = (text: string | null): number => Number((text ?? '').replace(/[^\d]/g, '') || '0');
+/** Mean dwell as the Stores table writes it: "0.4 s", "44 s", "3 min 20 s". */
+const dwellText = (ms: number): string => {
+  if (ms < 9950) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+};
+
+/** The Stores table, row by row, in the order shown. */
+function readStoresTable(): ShownStore[] {
+  const g = globalThis as unknown as PageGlobals;
+  return [...g.document.querySelectorAll('[data-testid=stores-table] tbody tr')].map((tr) => ({
+    store: tr.dataset.store ?? '',
+    suppressed: tr.dataset.suppressed ?? '',
+    cells: Object.fromEntries(
+      [...tr.querySelectorAll('td')].map((td) => [td.dataset.col ?? '', (td.textContent ?? '').trim()]),
+    ),
+  }));
+}
+
+/** Differences between what the table shows and an API answer; empty when they agree. */
+function storeMismatches(shown: readonly ShownStore[], api: StoresBody): string[] {
+  const out: string[] = [];
+  if (shown.length !== api.groups.length) out.push(`${shown.length} rows shown, ${api.groups.length} in the API`);
+  for (const g of api.groups) {
+    const row = shown.find((r) => r.store === g.label);
+    if (!row) {
+      out.push(`${g.label} not shown`);
+      continue;
+    }
+    const expect = (what: string, got: unknown, want: unknown) => {
+      if (got !== want) out.push(`${g.label} ${what}: shown ${String(got)}, API ${String(want)}`);
+    };
+    expect('suppressed', row.suppressed, String(g.suppressed));
+    if (g.suppressed) {
+      expect('marker', /^◆ suppressed/.test(row.cells.suppressed ?? ''), true);
+      continue;
+    }
+    const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x * 100)}%`);
+    expect('visitors', kpiNumber(row.cells.visitors ?? null), g.visitors);
+    expect('faces', kpiNumber(row.cells.faces ?? null), g.faces);
+    expect('% female', row.cells.female, pct(g.visitorShares?.female));
+    expect('% male', row.cells.male, pct(g.visitorShares?.male));
+    expect('% unknown', row.cells.unknown, pct(g.visitorShares?.unknown));
+    expect('mean dwell', row.cells.dwell, g.meanDwellMs === null ? '–' : dwellText(g.meanDwellMs));
+  }
+  return out;
+}
 
 function parseCsv(text: string): { header: string; rows: CsvRow[] } {
   const [header = '', ...lines] = text.trimEnd().split('\n');
@@ -130,8 +212,18 @@ describe('dashboard in Chromium', () => {
           id: 'entrance',
           name: 'Entrance',
           url: join(repoRoot(), 'assets/sample.mp4'),
-          group: 'demo-store',
+          group: GROUP_OF.entrance,
           fps: 3,
+          loop: true,
+          realtime: true,
+        },
+        // A second store, so the dashboard has stores to compare.
+        {
+          id: 'checkout',
+          name: 'Checkout',
+          url: join(repoRoot(), 'assets/sample.mp4'),
+          group: GROUP_OF.checkout,
+          fps: 2,
           loop: true,
           realtime: true,
         },
@@ -248,8 +340,21 @@ describe('dashboard in Chromium', () => {
     await expect(tile.getByTestId('camera-state').textContent()).resolves.toBe('streaming');
     await expect(tile.textContent()).resolves.toContain('demo-store');
 
-    // The store filter lists the camera's group.
-    await expect(page.getByTestId('group-filter').locator('option').allTextContents()).resolves.toContain('demo-store');
+    // The store filter lists the cameras' groups.
+    await expect(page.getByTestId('group-filter').locator('option').allTextContents()).resolves.toEqual(
+      expect.arrayContaining(['demo-store', 'demo-outlet']),
+    );
+
+    // The Stores panel compares both stores, live: wait until each has counted people (not suppressed).
+    await page.waitForFunction(
+      () => {
+        const g = globalThis as unknown as PageGlobals;
+        const rows = [...g.document.querySelectorAll('[data-testid=stores-table] tbody tr')];
+        return rows.length === 2 && rows.every((r) => r.dataset.suppressed === 'false');
+      },
+      null,
+      { timeout: 60_000, polling: 500 },
+    );
 
     // The README's picture: a product view with real numbers in it. Two minutes of the video's
     // people make the chart read as a timeline rather than a single bar (costs up to a minute).
@@ -348,7 +453,7 @@ describe('dashboard in Chromium', () => {
 
     expect(header).toBe(CSV_HEADER);
     expect(rows.length).toBeGreaterThan(0);
-    expect(rows.every((r) => r.cameraId === 'entrance' && r.group === 'demo-store')).toBe(true);
+    expect(rows.every((r) => r.group === GROUP_OF[r.cameraId])).toBe(true);
     const key = (r: { cameraId: string; bucketStart: number }) => `${r.cameraId}@${r.bucketStart}`;
     const beforeByKey = new Map(before.body.series.map((r) => [key(r), r]));
     const afterByKey = new Map(after.body.series.map((r) => [key(r), r]));
@@ -390,6 +495,98 @@ describe('dashboard in Chromium', () => {
     expect(kpi).toBeLessThanOrEqual(visible);
   });
 
+  it('compares the stores side by side, one row per store with the numbers of /api/stats/groups', async () => {
+    // History from a camera since taken out of the config: it has no group, so it is compared under
+    // "(no group)", and one lone visitor is below k = 2, so that row must be suppressed.
+    const bus = running.app.get<MessageBus>(MESSAGE_BUS);
+    const lone = Date.now() - 2 * 3_600_000;
+    for (const [i, ts] of [lone, lone + 4000].entries()) {
+      await bus.publish(GENDER_PREDICTIONS_TOPIC, {
+        schemaVersion: 1,
+        predictionId: `browser-test-removed-${i}`,
+        cameraId: 'removed-cam',
+        trackId: 'browser-test-removed',
+        frameTs: ts,
+        probMale: 0.1,
+        label: 'female',
+        quality: 0.9,
+        model: { name: 'browser-test', version: '1' },
+        inferenceMs: 1,
+      });
+    }
+    const storesFromPage = (query: string): Promise<StoresBody> =>
+      page.evaluate(async (q) => (await (await fetch(`/api/stats/groups?${q}`)).json()) as StoresBody, query);
+    await until('the removed camera to show up in the comparison', 15_000, async () => {
+      const to = Math.ceil((Date.now() + 1) / 60_000) * 60_000;
+      const body = await storesFromPage(`from=${to - 6 * 3_600_000}&to=${to}&bucket=minute`);
+      return body.groups.some((g) => g.label === '(no group)');
+    });
+
+    // Every answer the page gets from /api/stats/groups, so the table can be held against the
+    // very numbers it rendered (the video keeps adding people between any two reads).
+    const answers: { url: string; body: StoresBody }[] = [];
+    page.on('response', (res) => {
+      if (!/\/api\/stats\/groups\?/.test(res.url()) || !res.ok()) return;
+      void res.json().then((body: StoresBody) => answers.push({ url: res.url(), body }));
+    });
+    // Back and forth, so the page asks again for the last 6 hours.
+    await page.getByTestId('range').selectOption('live');
+    await page.getByTestId('range').selectOption('6h');
+    await until('the page to fetch the store comparison', 15_000, async () =>
+      answers.some((a) => a.url.includes('bucket=minute') && a.body.groups.length === 3),
+    );
+    const href = (await page.getByTestId('stores-csv').getAttribute('href')) ?? '';
+    expect(href).toMatch(/^\/api\/stats\/groups\/csv\?from=\d+&to=\d+&bucket=minute$/);
+
+    let mismatches: string[] = ['nothing read yet'];
+    let last: StoresBody | undefined;
+    await until('the Stores table to show the last API answer', 15_000, async () => {
+      last = answers.at(-1)!.body;
+      mismatches = storeMismatches(await page.evaluate(readStoresTable), last);
+      return mismatches.length === 0;
+    }).catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${mismatches.join('; ')}`);
+    });
+    // One row per store: the two configured groups, and the removed camera's history, suppressed.
+    expect(last!.groups.map((g) => g.label)).toEqual(['demo-outlet', 'demo-store', '(no group)']);
+    expect(last!.groups.find((g) => g.label === '(no group)')).toMatchObject({ group: null, suppressed: true });
+    expect(last!.groups.filter((g) => g.group !== null).every((g) => !g.suppressed && g.visitors! > 0)).toBe(true);
+
+    // Suppressed rows carry the dashboard's marker, in the table, the note and on the chart's axis.
+    const shown = await page.evaluate(readStoresTable);
+    expect(shown.at(-1)).toMatchObject({ store: '(no group)', suppressed: 'true' });
+    expect(shown.at(-1)!.cells.suppressed).toBe('◆ suppressed: fewer than 2 people');
+    expect(shown.at(-1)!.cells.visitors).toBeUndefined();
+    await expect(page.getByTestId('stores-note').textContent()).resolves.toContain(
+      '◆ 1 store suppressed: fewer than 2 people',
+    );
+    const chart = await page.evaluate(() => {
+      const c = (globalThis as unknown as PageGlobals).Chart.getChart('stores-chart');
+      return c ? { labels: c.data.labels, data: c.data.datasets.map((d) => d.data) } : null;
+    });
+    expect(chart!.labels).toEqual(shown.map((r) => r.store));
+    expect(chart!.data[3]).toEqual([null, null, 0]);
+    expect(chart!.data[0]![2]).toBeNull();
+    // The bars are the table's counts.
+    for (const [i, row] of shown.slice(0, 2).entries()) {
+      expect(chart!.data[0]![i]).toBe(last!.groups.find((g) => g.label === row.store)!.female);
+    }
+
+    // Sorting: by name on a click on Store, back to visitors (largest first) on Visitors; suppressed stays last.
+    await page.locator('.stores-table th[data-sort=label]').click();
+    await expect(page.evaluate(readStoresTable).then((r) => r.map((x) => x.store))).resolves.toEqual([
+      'demo-outlet',
+      'demo-store',
+      '(no group)',
+    ]);
+    await page.locator('.stores-table th[data-sort=visitors]').click();
+    const byVisitors = (await page.evaluate(readStoresTable)).slice(0, 2).map((r) => kpiNumber(r.cells.visitors!));
+    expect(byVisitors[0]).toBeGreaterThanOrEqual(byVisitors[1]!);
+    await expect(page.locator('.stores-table th[data-sort=visitors]').getAttribute('aria-sort')).resolves.toBe(
+      'descending',
+    );
+  });
+
   it('logs out, and a viewer sees counts but no camera health', async () => {
     await page.getByTestId('logout').click();
     await page.getByTestId('login-form').waitFor({ state: 'visible', timeout: 10_000 });
@@ -398,6 +595,7 @@ describe('dashboard in Chromium', () => {
     // Nothing of the operator's session stays on screen behind the form.
     await expect(page.getByTestId('kpi-visitors').textContent()).resolves.toBe('–');
     await expect(page.locator('[data-camera]').count()).resolves.toBe(0);
+    await expect(page.locator('[data-testid=stores-table] tbody tr').count()).resolves.toBe(0);
     await expect(page.getByTestId('user').textContent()).resolves.toBe('');
 
     await login('viewer');
@@ -409,8 +607,39 @@ describe('dashboard in Chromium', () => {
     await expect(page.getByTestId('camera-state').count()).resolves.toBe(0);
     // Counts are for viewers too.
     await kpiAbove('kpi-visitors', 0, 15_000);
+    // So is the store comparison.
+    await page.locator('[data-testid=stores-table] tbody tr[data-store="demo-store"]').waitFor({ timeout: 15_000 });
+    await expect(page.evaluate(async () => (await fetch('/api/stats/groups')).status)).resolves.toBe(200);
     const cameras = await page.evaluate(async () => (await fetch('/api/cameras')).status);
     expect(cameras).toBe(403);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('says so instead of comparing when there is only one store', async () => {
+    // A second, analytics-only process (no video) with one store and auth off.
+    const soloDir = mkdtempSync(join(tmpdir(), 'crowdlens-solo-'));
+    const solo = await startCrowdLens(
+      parseConfig({
+        role: 'analytics',
+        dataDir: soloDir,
+        logLevel: 'warn',
+        http: { port: 0, host: '127.0.0.1' },
+        cameras: [{ id: 'only', url: 'rtsp://10.9.9.9/only', group: 'only-store' }],
+      }),
+      createLogger('warn'),
+    );
+    const other = await context.newPage();
+    try {
+      await other.goto(solo.url);
+      await other
+        .getByTestId('stores-note')
+        .filter({ hasText: 'Only one store (only-store)' })
+        .waitFor({ timeout: 15_000 });
+      await expect(other.getByTestId('stores-table').isVisible()).resolves.toBe(false);
+    } finally {
+      await other.close();
+      await solo.close();
+      rmSync(soloDir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,9 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { REPO_ROOT } from '../support/deploy-scripts';
-import { listenOnce, startKafka, stopKafka } from '../support/kafka';
+import { join } from 'node:path';
+import { freePortPair, kafkaHome, listenOnce, startKafka, stopKafka } from '../support/kafka';
 
 export interface Pki {
   /** PEM file of the test CA that signed the broker's and the client's certificates. */
@@ -194,26 +193,6 @@ function makePki(dir: string): Pki {
     `pass:${KEYSTORE_PASSWORD}`,
   );
   return { ca: at('ca.pem'), clientCert: at('client.pem'), clientKey: at('client.key') };
-}
-
-function kafkaHome(): string {
-  return process.env.KAFKA_HOME ?? resolve(REPO_ROOT, '.cache/kafka');
-}
-
-/** A free port whose successor (the KRaft controller's) is free too. */
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await listenOnce(0);
-    if (
-      port < 65535 &&
-      (await listenOnce(port + 1).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return port;
-  }
-  throw new Error('no free port pair for the security test broker');
 }
 
 async function freePorts(n: number, taken: readonly number[]): Promise<number[]> {

@@ -93,12 +93,12 @@ export class DedicatedKafka implements KafkaInstance {
 }
 
 /** Where deploy/kafka keeps jars and per-port state (its KAFKA_HOME default). */
-function kafkaHome(): string {
+export function kafkaHome(): string {
   return process.env.KAFKA_HOME ?? resolve(REPO_ROOT, '.cache/kafka');
 }
 
 /** A free port whose successor (the KRaft controller's) is free too. */
-async function freePortPair(): Promise<number> {
+export async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await listenOnce(0);
     if (
@@ -111,7 +111,7 @@ async function freePortPair(): Promise<number> {
       return port;
     }
   }
-  throw new Error('no free port pair for a dedicated Kafka broker');
+  throw new Error('no free port pair for a Kafka broker');
 }
 
 /** Binds 127.0.0.1:port (0 = any), closes again, returns the port. */

@@ -5,31 +5,13 @@ import { DetectorConfigSchema } from '@crowdlens/config';
 import {
   DetectorWorkerPool,
   FaceapiFaceDetector,
-  FfmpegFrameSource,
-  locateFfmpeg,
   resolveDetectorWorkerScript,
   type FaceDetection,
   type Frame,
 } from '@crowdlens/vision';
+import { sampleFrames } from '../support/sample-frames';
 
-const SAMPLE = resolve(__dirname, '../../assets/sample.mp4');
 const logger = pino({ level: 'silent' });
-
-/** Frames at 1 fps from the sample video, 640 px wide. */
-async function sampleFrames(): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  const source = new FfmpegFrameSource({
-    binary: locateFfmpeg(),
-    input: { kind: 'file', path: SAMPLE, realtime: false, loop: false },
-    fps: 1,
-    width: 640,
-    logger,
-  });
-  await new Promise<void>((res) =>
-    source.start({ onStart: () => undefined, onFrame: (f) => frames.push(f), onExit: () => res() }),
-  );
-  return frames;
-}
 
 const copyOf = (f: Frame): Frame => ({ ...f, data: Buffer.from(f.data) });
 

@@ -1,36 +1,17 @@
-import { resolve } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DetectorConfigSchema } from '@crowdlens/config';
 import {
   DetectorWorkerPool,
   FaceapiFaceDetector,
-  FfmpegFrameSource,
   iou,
-  locateFfmpeg,
   OnnxSsdFaceDetector,
   type FaceDetection,
   type Frame,
 } from '@crowdlens/vision';
+import { sampleFrames } from '../support/sample-frames';
 
-const SAMPLE = resolve(__dirname, '../../assets/sample.mp4');
 const logger = pino({ level: 'silent' });
-
-/** Frames at 1 fps from the sample video; odd sizes exercise the pad-to-square path both ways. */
-async function sampleFrames(width: number): Promise<Frame[]> {
-  const frames: Frame[] = [];
-  const source = new FfmpegFrameSource({
-    binary: locateFfmpeg(),
-    input: { kind: 'file', path: SAMPLE, realtime: false, loop: false },
-    fps: 1,
-    width,
-    logger,
-  });
-  await new Promise<void>((res) =>
-    source.start({ onStart: () => undefined, onFrame: (f) => frames.push(f), onExit: () => res() }),
-  );
-  return frames;
-}
 
 function rotate90(f: Frame): Frame {
   // Portrait frames pad on the right instead of the bottom.

@@ -6,10 +6,15 @@
   const COLORS = { female: '#e8618c', male: '#4a90e2', unknown: '#8c97ad', suppressed: '#f0a020' };
   let timeline,
     split,
+    storesChart,
     source,
     lastHour,
+    lastHourStores,
+    shownStores,
     knownScope = '';
   const state = { range: 'live', camera: '', group: '', scope: [], role: null, k: 'k', loggedIn: false };
+  // The Stores table's sort (a click on a header) and what its chart plots.
+  const storesView = { sort: 'visitors', desc: true, metric: 'count' };
 
   function fmt(n) {
     return n == null ? '–' : Number(n).toLocaleString();
@@ -22,6 +27,17 @@
       /[&<>"']/g,
       (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch],
     );
+  }
+  /** A share of visitors as a whole percentage: "67%". */
+  function share(x) {
+    return x == null ? '–' : `${Math.round(x * 100)}%`;
+  }
+  /** Mean dwell: "0.4 s", "44 s", "3 min 20 s". */
+  function dwell(ms) {
+    if (ms == null) return '–';
+    if (ms < 9950) return `${(ms / 1000).toFixed(1)} s`;
+    const s = Math.round(ms / 1000);
+    return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
   }
   function label(ts, bucketMs) {
     const d = new Date(ts);
@@ -98,6 +114,58 @@
                     ? null
                     : `suppressed: fewer than ${state.k} people`
                   : `${ctx.dataset.label}: ${fmt(ctx.raw)}`,
+            },
+            filter: (item) => item.raw !== null,
+          },
+        },
+      },
+    });
+    storesChart = new Chart($('stores-chart'), {
+      type: 'bar',
+      data: {
+        labels: [],
+        datasets: [
+          ...['female', 'male', 'unknown'].map((g) => ({
+            label: g,
+            data: [],
+            backgroundColor: COLORS[g],
+            stack: 'v',
+            borderRadius: 2,
+            maxBarThickness: 56,
+          })),
+          // A suppressed store gets the timeline's marker on the axis, never a bar.
+          {
+            type: 'line',
+            label: 'suppressed (< k people)',
+            data: [],
+            stack: 's',
+            showLine: false,
+            pointStyle: 'rectRot',
+            pointRadius: 6,
+            pointHoverRadius: 7,
+            backgroundColor: COLORS.suppressed,
+            borderColor: COLORS.suppressed,
+          },
+        ],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: { stacked: true, grid: { display: false } },
+          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'visitors' } },
+        },
+        plugins: {
+          legend: { position: 'bottom', labels: { usePointStyle: true } },
+          tooltip: {
+            callbacks: {
+              label: (ctx) =>
+                ctx.dataset.stack === 's'
+                  ? `suppressed: fewer than ${shownStores ? shownStores.kAnonymity : state.k} people`
+                  : storesView.metric === 'share'
+                    ? `${ctx.dataset.label}: ${ctx.raw.toFixed(0)}% of visitors`
+                    : `${ctx.dataset.label}: ${fmt(ctx.raw)}`,
             },
             filter: (item) => item.raw !== null,
           },
@@ -193,6 +261,101 @@
     $('range-label').textContent = `· ${span(stats.from, stats.to)} · per ${stats.bucket}`;
   }
 
+  const STORE_SORT = {
+    label: (g) => g.label,
+    visitors: (g) => g.visitors,
+    female: (g) => g.visitorShares && g.visitorShares.female,
+    male: (g) => g.visitorShares && g.visitorShares.male,
+    unknown: (g) => g.visitorShares && g.visitorShares.unknown,
+    faces: (g) => g.faces,
+    dwell: (g) => g.meanDwellMs,
+  };
+  /** The table's order (the chart follows it); suppressed stores have no number to sort by and go last. */
+  function sortStores(rows) {
+    const key = STORE_SORT[storesView.sort];
+    return [...rows].sort((a, b) => {
+      if (a.suppressed !== b.suppressed) return a.suppressed ? 1 : -1;
+      const x = key(a),
+        y = key(b);
+      const c = typeof x === 'string' ? x.localeCompare(y) : (x ?? -1) - (y ?? -1);
+      return (storesView.desc ? -c : c) || a.label.localeCompare(b.label);
+    });
+  }
+
+  /** The Stores panel: one row per camera group over the selected range, whatever the store filter says. */
+  function renderStores(result) {
+    shownStores = result;
+    const note = $('stores-note');
+    $('stores-label').textContent = `· ${span(result.from, result.to)} · per ${result.bucket}`;
+    if (result.groups.length < 2) {
+      // Nothing to compare: say why instead of drawing a one-bar chart.
+      $('stores-body').hidden = true;
+      note.className = 'muted';
+      note.textContent = result.groups.length
+        ? `Only one store (${result.groups[0].label}). Give cameras a group in the config to compare stores side by side.`
+        : 'No cameras yet: stores appear here once cameras with a group are configured.';
+      return;
+    }
+    $('stores-body').hidden = false;
+    const suppressed = result.groups.filter((g) => g.suppressed).length;
+    note.className = suppressed ? 'muted warn' : 'muted';
+    note.textContent = suppressed
+      ? `◆ ${suppressed} store${suppressed === 1 ? '' : 's'} suppressed: fewer than ${result.kAnonymity} people in this range`
+      : '';
+    const rows = sortStores(result.groups);
+    const k = result.kAnonymity;
+    $('stores-rows').innerHTML = rows
+      .map((g) => {
+        const name = `<td class="${g.group === null ? 'ungrouped' : ''}" data-col="store">${esc(g.label)}</td>`;
+        const attrs = `data-store="${esc(g.label)}" data-suppressed="${g.suppressed}" class="${g.group !== null && g.group === state.group ? 'selected' : ''}"`;
+        if (g.suppressed)
+          return `<tr ${attrs}>${name}<td colspan="6" class="suppressed" data-col="suppressed">◆ suppressed: fewer than ${k} people</td></tr>`;
+        const s = g.visitorShares;
+        return `<tr ${attrs}>${name}
+          <td class="num" data-col="visitors">${fmt(g.visitors)}</td>
+          <td class="num" data-col="female">${share(s && s.female)}</td>
+          <td class="num" data-col="male">${share(s && s.male)}</td>
+          <td class="num" data-col="unknown">${share(s && s.unknown)}</td>
+          <td class="num" data-col="faces">${fmt(g.faces)}</td>
+          <td class="num" data-col="dwell">${dwell(g.meanDwellMs)}</td></tr>`;
+      })
+      .join('');
+    document.querySelectorAll('.stores-table th').forEach((th) => {
+      if (th.dataset.sort === storesView.sort)
+        th.setAttribute('aria-sort', storesView.desc ? 'descending' : 'ascending');
+      else th.removeAttribute('aria-sort');
+    });
+    if (storesChart) {
+      const asShare = storesView.metric === 'share';
+      storesChart.data.labels = rows.map((g) => g.label);
+      ['female', 'male', 'unknown'].forEach((gender, i) => {
+        storesChart.data.datasets[i].data = rows.map((g) =>
+          g.suppressed ? null : asShare ? g.visitorShares[gender] * 100 : g[gender],
+        );
+      });
+      storesChart.data.datasets[3].data = rows.map((g) => (g.suppressed ? 0 : null));
+      storesChart.data.datasets[3].label = `suppressed (< ${k} people)`;
+      const y = storesChart.options.scales.y;
+      y.max = asShare ? 100 : undefined;
+      y.title.text = asShare ? '% of visitors' : 'visitors';
+      storesChart.update();
+    }
+  }
+  function clearStores() {
+    shownStores = undefined;
+    $('stores-rows').innerHTML = '';
+    $('stores-note').textContent = '';
+    $('stores-label').textContent = '';
+    $('stores-body').hidden = true;
+    if (storesChart) {
+      storesChart.data.labels = [];
+      storesChart.data.datasets.forEach((d) => {
+        d.data = [];
+      });
+      storesChart.update();
+    }
+  }
+
   function renderScope(scope) {
     const key = JSON.stringify(scope);
     if (key === knownScope) return;
@@ -249,17 +412,19 @@
     el.className = `pill ${cls}`;
   }
 
-  /** Query string for the current range and filters (REST and CSV share it). */
-  function rangeQuery() {
+  /** Query string for the current range and filters (REST and CSV share it); the store comparison takes no filter. */
+  function rangeQuery(filtered = true) {
     const [span, bucket] = state.range === 'live' ? [3600e3, 'minute'] : RANGES[state.range];
     const to = Math.ceil((Date.now() + 1) / 60e3) * 60e3;
     const q = new URLSearchParams({ from: String(to - span), to: String(to), bucket });
+    if (!filtered) return q;
     if (state.camera) q.set('camera', state.camera);
     else if (state.group) q.set('group', state.group);
     return q;
   }
   function updateCsvLink() {
     $('csv').href = `/api/stats/csv?${rangeQuery()}`;
+    $('stores-csv').href = `/api/stats/groups/csv?${rangeQuery(false)}`;
   }
 
   function connectLive() {
@@ -271,7 +436,11 @@
       renderScope(snap.scope);
       renderCameras(snap.cameras);
       lastHour = snap.lastHour;
-      if (state.range === 'live') render(lastHour);
+      lastHourStores = snap.groups;
+      if (state.range === 'live') {
+        render(lastHour);
+        renderStores(lastHourStores);
+      }
     });
     source.onerror = async () => {
       setConn('reconnecting…', 'pill-bad');
@@ -290,6 +459,8 @@
   /** Re-render now after a filter or range change (live data is already here; history is fetched). */
   function refresh() {
     if (state.range === 'live' && lastHour) render(lastHour);
+    if (state.range === 'live' && lastHourStores) renderStores(lastHourStores);
+    else if (shownStores) renderStores(shownStores); // the selected store's row is highlighted
     loadRange();
   }
 
@@ -299,11 +470,17 @@
     if (state.range === 'live') return;
     const range = state.range;
     try {
-      const res = await fetch(`/api/stats?${rangeQuery()}`);
-      if (res.status === 401) return showLogin('Your session ended; sign in again.');
-      if (!res.ok) return setConn(res.status === 429 ? 'rate limited' : `error ${res.status}`, 'pill-bad');
-      const stats = await res.json();
-      if (state.range === range) render(stats); // a slow answer for a range no longer picked is dropped
+      const [res, storesRes] = await Promise.all([
+        fetch(`/api/stats?${rangeQuery()}`),
+        fetch(`/api/stats/groups?${rangeQuery(false)}`),
+      ]);
+      if (res.status === 401 || storesRes.status === 401) return showLogin('Your session ended; sign in again.');
+      const failed = [res, storesRes].find((r) => !r.ok);
+      if (failed) return setConn(failed.status === 429 ? 'rate limited' : `error ${failed.status}`, 'pill-bad');
+      const [stats, stores] = await Promise.all([res.json(), storesRes.json()]);
+      if (state.range !== range) return; // a slow answer for a range no longer picked is dropped
+      render(stats);
+      renderStores(stores);
     } catch {
       setConn('offline', 'pill-bad');
     }
@@ -318,6 +495,8 @@
       source = undefined;
     }
     lastHour = undefined;
+    lastHourStores = undefined;
+    clearStores();
     $('user').textContent = '';
     $('logout').hidden = true;
     setConn('signed out', 'pill-wait');
@@ -374,6 +553,19 @@
     $('camera-filter').addEventListener('change', (e) => {
       state.camera = e.target.value;
       refresh();
+    });
+    document.querySelectorAll('.stores-table th').forEach((th) => {
+      th.addEventListener('click', () => {
+        const key = th.dataset.sort;
+        // Names read best A to Z; numbers biggest first.
+        storesView.desc = storesView.sort === key ? !storesView.desc : key !== 'label';
+        storesView.sort = key;
+        if (shownStores) renderStores(shownStores);
+      });
+    });
+    $('stores-metric').addEventListener('change', (e) => {
+      storesView.metric = e.target.value;
+      if (shownStores) renderStores(shownStores);
     });
     $('group-filter').addEventListener('change', (e) => {
       state.group = e.target.value;

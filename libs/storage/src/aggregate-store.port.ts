@@ -49,6 +49,15 @@ export interface DwellQuery {
   readonly edgesMs: readonly number[];
 }
 
+/** The people first seen in one camera's bucket and how long they stayed, summed: no per-person times. */
+export interface DwellBucketRow {
+  readonly cameraId: string;
+  readonly bucketStart: number;
+  readonly tracks: number;
+  /** Sum over those tracks of last sighting − first sighting, ms. */
+  readonly dwellMsSum: number;
+}
+
 export interface ApplyResult {
   readonly applied: number;
   readonly duplicates: number;
@@ -73,6 +82,11 @@ export interface AggregateStore {
   queryStats(query: StatsQuery): Promise<StatsRow[]>;
   /** Track counts per dwell-time bin (last sighting − first sighting), tracks first seen in [from, to). */
   dwellHistogram(query: DwellQuery): Promise<number[]>;
+  /**
+   * Dwell per camera and first-sighting bucket, over the same buckets queryStats returns for the
+   * same query, so a caller can leave out the people of the buckets it suppresses.
+   */
+  dwellByBucket(query: StatsQuery): Promise<DwellBucketRow[]>;
   lateEvents(cameraIds?: readonly string[]): Promise<number>;
   /** Drops minute buckets, tracks and remembered ids older than `before`; hour and day rollups stay. */
   applyRetention(before: number): Promise<RetentionResult>;

@@ -17,3 +17,13 @@ export interface Frame {
 export function frameByteLength(width: number, height: number): number {
   return width * height * 3;
 }
+
+/** Detectors read `data` as packed RGB: a buffer of another size would be read as garbage, so refuse it. */
+export function assertRgbFrame(frame: Pick<Frame, 'data' | 'width' | 'height'>): void {
+  const expected = frameByteLength(frame.width, frame.height);
+  if (frame.data.length !== expected) {
+    throw new RangeError(
+      `frame buffer has ${frame.data.length} bytes, expected ${expected} for ${frame.width}x${frame.height} RGB`,
+    );
+  }
+}

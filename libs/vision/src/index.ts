@@ -10,6 +10,7 @@ export * from './capture/ffmpeg-frame-source';
 export * from './capture/backoff';
 export * from './capture/camera-supervisor';
 export * from './detection/face-detector.port';
+export * from './detection/clamp-detection';
 export * from './detection/faceapi-face-detector';
 export * from './detection/detector-worker-pool';
 export * from './detection/create-face-detector';

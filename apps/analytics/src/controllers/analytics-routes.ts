@@ -1,5 +1,5 @@
 import { registerApiRoutes } from '@crowdlens/common';
-import { DwellQuerySchema, PeakHoursQuerySchema, StatsQuerySchema } from '../dtos/stats-query.dto';
+import { DwellQuerySchema, GroupsQuerySchema, PeakHoursQuerySchema, StatsQuerySchema } from '../dtos/stats-query.dto';
 
 registerApiRoutes([
   {
@@ -18,6 +18,26 @@ registerApiRoutes([
     summary: 'The same series as CSV',
     access: 'viewer',
     query: StatsQuerySchema,
+    produces: 'text/csv',
+    responses: { 200: 'CSV file', 400: 'invalid parameter' },
+  },
+  {
+    method: 'get',
+    path: '/api/stats/groups',
+    tag: 'stats',
+    summary:
+      'Stores side by side: one row per camera group (cameras without one under "(no group)") with visitors, gender, faces and mean dwell (k-anonymised)',
+    access: 'viewer',
+    query: GroupsQuerySchema,
+    responses: { 200: 'one row per group', 400: 'invalid parameter (the reason is in `message`)' },
+  },
+  {
+    method: 'get',
+    path: '/api/stats/groups/csv',
+    tag: 'stats',
+    summary: 'The same store comparison as CSV',
+    access: 'viewer',
+    query: GroupsQuerySchema,
     produces: 'text/csv',
     responses: { 200: 'CSV file', 400: 'invalid parameter' },
   },

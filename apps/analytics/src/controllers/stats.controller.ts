@@ -2,13 +2,15 @@ import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ZodValidationPipe } from '@crowdlens/common';
 import {
   DwellQuerySchema,
+  GroupsQuerySchema,
   PeakHoursQuerySchema,
   StatsQuerySchema,
   type DwellQueryDto,
+  type GroupsQueryDto,
   type PeakHoursQueryDto,
   type StatsQueryDto,
 } from '../dtos/stats-query.dto';
-import { StatsService, type StatsResult } from '../services/stats.service';
+import { StatsService, type GroupComparison, type StatsResult } from '../services/stats.service';
 
 @Controller('api/stats')
 export class StatsController {
@@ -24,6 +26,18 @@ export class StatsController {
   @Header('Content-Disposition', 'attachment; filename="crowdlens-stats.csv"')
   csv(@Query(new ZodValidationPipe(StatsQuerySchema)) query: StatsQueryDto): Promise<string> {
     return this.stats.csv(query);
+  }
+
+  @Get('groups')
+  groups(@Query(new ZodValidationPipe(GroupsQuerySchema)) query: GroupsQueryDto): Promise<GroupComparison> {
+    return this.stats.groups(query);
+  }
+
+  @Get('groups/csv')
+  @Header('Content-Type', 'text/csv; charset=utf-8')
+  @Header('Content-Disposition', 'attachment; filename="crowdlens-stores.csv"')
+  groupsCsv(@Query(new ZodValidationPipe(GroupsQuerySchema)) query: GroupsQueryDto): Promise<string> {
+    return this.stats.groupsCsv(query);
   }
 
   @Get('peak-hours')

@@ -54,22 +54,47 @@ function resolveRange(
   return { cameraIds: q.camera ?? [], groups: q.group ?? [], from, to };
 }
 
+const bucket = z.enum(['minute', 'hour', 'day']).default('minute');
+type Bucket = z.output<typeof bucket>;
+
+function checkSpan(range: RangeQuery, size: Bucket, ctx: z.RefinementCtx): void {
+  if (range.to - range.from > MAX_RANGE_MS[size]) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bucket'],
+      message: `a ${size} query may span at most ${MAX_RANGE_MS[size] / DAY} days; use a larger bucket`,
+    });
+  }
+}
+
 /** GET /api/stats and /api/stats/csv */
 export const StatsQuerySchema = z
-  .object({ ...rangeShape, bucket: z.enum(['minute', 'hour', 'day']).default('minute').describe('bucket size') })
+  .object({ ...rangeShape, bucket: bucket.describe('bucket size') })
   .strict()
   .transform((q, ctx) => {
     const range = resolveRange(q, ctx);
-    if (range.to - range.from > MAX_RANGE_MS[q.bucket]) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['bucket'],
-        message: `a ${q.bucket} query may span at most ${MAX_RANGE_MS[q.bucket] / DAY} days; use a larger bucket`,
-      });
-    }
+    checkSpan(range, q.bucket, ctx);
     return { ...range, bucket: q.bucket };
   });
 export type StatsQueryDto = z.output<typeof StatsQuerySchema>;
+
+/** GET /api/stats/groups and /api/stats/groups/csv: every store side by side, so no camera filter. */
+export const GroupsQuerySchema = z
+  .object({
+    group: rangeShape.group.describe('only these stores/zones (camera groups), separated by commas; default all'),
+    from: rangeShape.from,
+    to: rangeShape.to,
+    bucket: bucket.describe(
+      'bucket size k-anonymity is applied at, as in /api/stats: the same bucket gives the same totals',
+    ),
+  })
+  .strict()
+  .transform((q, ctx) => {
+    const range = resolveRange(q, ctx);
+    checkSpan(range, q.bucket, ctx);
+    return { ...range, bucket: q.bucket };
+  });
+export type GroupsQueryDto = z.output<typeof GroupsQuerySchema>;
 
 function validTimeZone(tz: string): boolean {
   try {

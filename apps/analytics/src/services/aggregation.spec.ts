@@ -171,6 +171,39 @@ describe('aggregation in SQLite', () => {
     expect(bins).toEqual([1, 0, 1, 1]);
   });
 
+  it('sums dwell per camera and first-sighting bucket, over the buckets queryStats reads', async () => {
+    await store.applyPredictions([
+      // minute 0 at cam: two people, 5 s and 90 s (the second leaves in minute 1: still minute 0's)
+      rec('a1', 'cam', 'quick', 10_000, 0.5),
+      rec('a2', 'cam', 'quick', 15_000, 0.5),
+      rec('b1', 'cam', 'browser', 20_000, 0.5),
+      rec('b2', 'cam', 'browser', 110_000, 0.5),
+      // minute 2 at cam2: one crop, no dwell
+      rec('c1', 'cam2', 'once', 2 * 60_000, 0.5),
+      // hour 1: outside the range asked for below
+      rec('d1', 'cam', 'later', HOUR, 0.5),
+      rec('d2', 'cam', 'later', HOUR + 1_000, 0.5),
+    ]);
+    // `from` inside minute 0 and `to` inside minute 2: the same buckets queryStats returns.
+    const q = { from: T0 + 30_000, to: T0 + 2 * 60_000 + 1, bucket: 'minute' } as const;
+    const dwell = await store.dwellByBucket(q);
+    expect(dwell).toEqual([
+      { cameraId: 'cam', bucketStart: T0, tracks: 2, dwellMsSum: 95_000 },
+      { cameraId: 'cam2', bucketStart: T0 + 2 * 60_000, tracks: 1, dwellMsSum: 0 },
+    ]);
+    const visitors = (await store.queryStats(q)).filter((r) => r.visitors > 0);
+    expect(visitors.map((r) => [r.cameraId, r.bucketStart, r.visitors])).toEqual(
+      dwell.map((d) => [d.cameraId, d.bucketStart, d.tracks]),
+    );
+    expect(await store.dwellByBucket({ ...q, cameraIds: ['cam2'] })).toHaveLength(1);
+    expect(await store.dwellByBucket({ ...q, cameraIds: [] })).toEqual([]);
+    expect(await store.dwellByBucket({ from: T0, to: T0 + 2 * HOUR, bucket: 'hour' })).toEqual([
+      { cameraId: 'cam', bucketStart: T0, tracks: 2, dwellMsSum: 95_000 },
+      { cameraId: 'cam2', bucketStart: T0, tracks: 1, dwellMsSum: 0 },
+      { cameraId: 'cam', bucketStart: T0 + HOUR, tracks: 1, dwellMsSum: 1_000 },
+    ]);
+  });
+
   it('suppresses buckets with fewer than k people and withholds their counts', () => {
     const rows = [
       { cameraId: 'a', bucketStart: T0, faces: 9, visitors: 2, male: 1, female: 1, unknown: 0 },

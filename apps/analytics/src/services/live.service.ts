@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import type { CameraStatus } from '@crowdlens/contracts';
 import { defer, from, interval, share, startWith, switchMap, type Observable } from 'rxjs';
 import { CameraRegistry } from './camera-registry.service';
-import { StatsService, type StatsResult } from './stats.service';
+import { StatsService, type GroupComparison, type StatsResult } from './stats.service';
 
 export interface CameraScope {
   readonly cameraId: string;
@@ -19,6 +19,8 @@ export interface LiveSnapshot {
   readonly cameras: readonly CameraStatus[];
   /** The last hour by minute, all cameras: what the dashboard's live chart shows. */
   readonly lastHour: StatsResult;
+  /** The last hour, store by store (minute buckets, like the chart): the dashboard's Stores panel. */
+  readonly groups: GroupComparison;
 }
 
 /** One timer for all dashboard clients: each tick queries once and fans out. */
@@ -41,9 +43,10 @@ export class LiveService {
   async snapshot(): Promise<LiveSnapshot> {
     const now = Date.now();
     const to = Math.ceil((now + 1) / 60_000) * 60_000;
-    const lastHour = await this.stats.stats({ cameraIds: [], groups: [], from: to - 3_600_000, to, bucket: 'minute' });
+    const range = { cameraIds: [], groups: [], from: to - 3_600_000, to, bucket: 'minute' } as const;
+    const [lastHour, groups] = await Promise.all([this.stats.stats(range), this.stats.groups(range)]);
     const cameras = this.cameras.list();
     const scope = cameras.map((c) => ({ cameraId: c.cameraId, name: c.name, group: c.group ?? null }));
-    return { at: now, scope, cameras, lastHour };
+    return { at: now, scope, cameras, lastHour, groups };
   }
 }

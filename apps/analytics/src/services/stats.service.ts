@@ -1,7 +1,13 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { AGGREGATE_STORE, BUCKET_MS, type AggregateStore, type StatsRow } from '@crowdlens/storage';
-import type { DwellQueryDto, PeakHoursQueryDto, RangeQuery, StatsQueryDto } from '../dtos/stats-query.dto';
+import type {
+  DwellQueryDto,
+  GroupsQueryDto,
+  PeakHoursQueryDto,
+  RangeQuery,
+  StatsQueryDto,
+} from '../dtos/stats-query.dto';
 import { CameraRegistry } from './camera-registry.service';
 import { suppressSmallBuckets, type PublicStatsRow } from './k-anonymity';
 
@@ -40,6 +46,35 @@ export interface DwellBin {
   readonly minMs: number;
   readonly maxMs: number | null;
   readonly tracks: number | null;
+}
+
+/** The row for cameras without a group (and for data from cameras no longer configured). */
+export const NO_GROUP_LABEL = '(no group)';
+
+/** One store in the comparison: its totals are exactly /api/stats?group=… totals for the same range and bucket. */
+export interface GroupComparisonRow extends StatsTotals {
+  /** The camera group; null for the cameras without one. */
+  readonly group: string | null;
+  /** What to show: the group, or NO_GROUP_LABEL. */
+  readonly label: string;
+  readonly cameras: readonly string[];
+  /** Female / male / unknown as shares of all visitors (they add up to 1); null when suppressed. */
+  readonly visitorShares: { readonly female: number; readonly male: number; readonly unknown: number } | null;
+  /**
+   * Mean dwell (last − first sighting) of the visitors counted here, ms; null when the row is
+   * suppressed or fewer than k of them still have a track on record.
+   */
+  readonly meanDwellMs: number | null;
+}
+
+export interface GroupComparison {
+  readonly from: number;
+  readonly to: number;
+  readonly bucket: GroupsQueryDto['bucket'];
+  readonly bucketMs: number;
+  readonly kAnonymity: number;
+  /** By label, the cameras without a group last. */
+  readonly groups: readonly GroupComparisonRow[];
 }
 
 export const DWELL_EDGES_MS = [10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
@@ -125,6 +160,93 @@ export class StatsService {
           cell(r.female),
           cell(r.male),
           cell(r.unknown),
+        ].join(','),
+      );
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  /**
+   * Every store side by side. Suppression is the same as /api/stats with the same bucket: buckets
+   * under k are left out of a store's totals (and their people out of its mean dwell), and a store
+   * whose remaining visitors are under k is suppressed as a whole.
+   */
+  async groups(query: GroupsQueryDto): Promise<GroupComparison> {
+    const cameraIds = this.resolveCameras({ ...query, cameraIds: [] });
+    const range = { cameraIds, from: query.from, to: query.to, bucket: query.bucket };
+    const [rows, dwell] = await Promise.all([this.store.queryStats(range), this.store.dwellByBucket(range)]);
+    const known = this.cameras.list().filter((c) => !cameraIds || cameraIds.includes(c.cameraId));
+    const groupOf = new Map(known.map((c) => [c.cameraId, c.group ?? null]));
+    const stores = new Map<
+      string | null,
+      { cameras: Set<string>; rows: StatsRow[]; tracks: number; dwellMs: number }
+    >();
+    const storeOf = (cameraId: string) => {
+      const group = groupOf.get(cameraId) ?? null;
+      const store = stores.get(group) ?? { cameras: new Set<string>(), rows: [], tracks: 0, dwellMs: 0 };
+      stores.set(group, store);
+      store.cameras.add(cameraId);
+      return store;
+    };
+    // Every store gets a row, a quiet one too; data from a camera no longer known has no group.
+    known.forEach((c) => storeOf(c.cameraId));
+    rows.forEach((r) => storeOf(r.cameraId).rows.push(r));
+    // Mean dwell is over the people the totals count: those first seen in a bucket that is shown.
+    const bucketKey = (r: { cameraId: string; bucketStart: number }) => `${r.cameraId}@${r.bucketStart}`;
+    const shown = new Set(rows.filter((r) => r.visitors >= this.k).map(bucketKey));
+    for (const d of dwell) {
+      if (!shown.has(bucketKey(d))) continue;
+      const store = storeOf(d.cameraId);
+      store.tracks += d.tracks;
+      store.dwellMs += d.dwellMsSum;
+    }
+
+    const groups = [...stores].map(([group, store]): GroupComparisonRow => {
+      const totals = totalsOf(store.rows, this.k);
+      const visitors = totals.visitors ?? 0;
+      return {
+        group,
+        label: group ?? NO_GROUP_LABEL,
+        cameras: [...store.cameras].sort(),
+        ...totals,
+        visitorShares:
+          totals.suppressed || visitors === 0
+            ? null
+            : {
+                female: (totals.female ?? 0) / visitors,
+                male: (totals.male ?? 0) / visitors,
+                unknown: (totals.unknown ?? 0) / visitors,
+              },
+        meanDwellMs: totals.suppressed || store.tracks < this.k ? null : Math.round(store.dwellMs / store.tracks),
+      };
+    });
+    groups.sort((a, b) => (a.group === null ? 1 : b.group === null ? -1 : a.label.localeCompare(b.label)));
+    return {
+      from: query.from,
+      to: query.to,
+      bucket: query.bucket,
+      bucketMs: BUCKET_MS[query.bucket],
+      kAnonymity: this.k,
+      groups,
+    };
+  }
+
+  async groupsCsv(query: GroupsQueryDto): Promise<string> {
+    const { groups } = await this.groups(query);
+    const cell = (v: number | null) => (v === null ? '' : String(v));
+    const lines = ['group,cameras,suppressed,faces,visitors,female,male,unknown,mean_dwell_s'];
+    for (const g of groups) {
+      lines.push(
+        [
+          csvText(g.label),
+          g.cameras.length,
+          g.suppressed,
+          cell(g.faces),
+          cell(g.visitors),
+          cell(g.female),
+          cell(g.male),
+          cell(g.unknown),
+          g.meanDwellMs === null ? '' : (g.meanDwellMs / 1000).toFixed(1),
         ].join(','),
       );
     }

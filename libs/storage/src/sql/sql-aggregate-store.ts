@@ -3,6 +3,7 @@ import {
   BUCKET_SIZES,
   type AggregateStore,
   type ApplyResult,
+  type DwellBucketRow,
   type DwellQuery,
   type PredictionRecord,
   type RetentionResult,
@@ -209,6 +210,31 @@ export class SqlAggregateStore implements AggregateStore {
     const bins = new Array<number>(q.edgesMs.length + 1).fill(0);
     for (const r of rows) bins[Number(r.bin)] = Number(r.n);
     return bins;
+  }
+
+  async dwellByBucket(q: StatsQuery): Promise<DwellBucketRow[]> {
+    const { clause, params } = cameraFilter(q.cameraIds);
+    const ms = BUCKET_MS[q.bucket];
+    // Bounds on first_ts (indexed) that select exactly the buckets queryStats reads: start in [floor(from), to).
+    const rows = await this.db.all<{
+      camera_id: string;
+      bucket_start: number | string;
+      tracks: number | string;
+      dwell_ms: number | string;
+    }>(
+      `SELECT camera_id, first_ts - first_ts % ? AS bucket_start, COUNT(*) AS tracks, SUM(last_ts - first_ts) AS dwell_ms
+         FROM tracks
+        WHERE first_ts >= ? AND first_ts < ?${clause}
+        GROUP BY 1, 2
+        ORDER BY 2, 1`,
+      [ms, floorTo(q.from, ms), floorTo(q.to - 1, ms) + ms, ...params],
+    );
+    return rows.map((r) => ({
+      cameraId: r.camera_id,
+      bucketStart: Number(r.bucket_start),
+      tracks: Number(r.tracks),
+      dwellMsSum: Number(r.dwell_ms),
+    }));
   }
 
   async lateEvents(cameraIds?: readonly string[]): Promise<number> {

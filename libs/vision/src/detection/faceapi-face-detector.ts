@@ -3,33 +3,13 @@ import type { DetectorConfig } from '@crowdlens/config';
 // heart of every detector worker thread, and the barrel also loads NestJS
 // (about a second of start-up per worker for nothing).
 import { tfjsRuntime, type FaceApi, type TfjsRuntime } from '../../../common/src/tfjs-runtime';
-import type { Frame } from '../frame';
+import { assertRgbFrame, type Frame } from '../frame';
+import { clampDetection } from './clamp-detection';
 import type { FaceDetection, FaceDetector } from './face-detector.port';
 
 /** The parts of tf that face-api's typings leave out but every backend has. */
 interface TfMemory {
   memory(): { numTensors: number; numBytes: number };
-}
-
-/**
- * Clamps a detector box to the frame (detectors happily return boxes that
- * start at x = -12) and drops faces below the minimum size.
- */
-export function clampDetection(
-  raw: { x: number; y: number; width: number; height: number },
-  score: number,
-  frame: { width: number; height: number },
-  minFaceSize: number,
-): FaceDetection | null {
-  const x0 = Math.max(0, raw.x);
-  const y0 = Math.max(0, raw.y);
-  const x1 = Math.min(frame.width, raw.x + raw.width);
-  const y1 = Math.min(frame.height, raw.y + raw.height);
-  const width = x1 - x0;
-  const height = y1 - y0;
-  // Size is judged on the detector's box: a face half out of frame is still a face of that size.
-  if (width <= 0 || height <= 0 || Math.min(raw.width, raw.height) < minFaceSize) return null;
-  return { box: { x: x0, y: y0, width, height }, score: Math.min(1, Math.max(0, score)) };
 }
 
 /**
@@ -74,12 +54,7 @@ export class FaceapiFaceDetector implements FaceDetector {
   async detect(frame: Frame): Promise<FaceDetection[]> {
     const { faceapi, options } = this;
     if (!faceapi || !options) throw new Error('FaceapiFaceDetector.detect called before load()');
-    const expected = frame.width * frame.height * 3;
-    if (frame.data.length !== expected) {
-      throw new RangeError(
-        `frame buffer has ${frame.data.length} bytes, expected ${expected} for ${frame.width}x${frame.height} RGB`,
-      );
-    }
+    assertRgbFrame(frame);
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
     // The one tensor created here is disposed in `finally`; face-api disposes its own intermediates.
     const input = faceapi.tf.tensor3d(pixels, [frame.height, frame.width, 3], 'int32');

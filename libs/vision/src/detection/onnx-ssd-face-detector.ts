@@ -1,8 +1,8 @@
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DetectorConfig } from '@crowdlens/config';
-import type { Frame } from '../frame';
-import { clampDetection } from './faceapi-face-detector';
+import { assertRgbFrame, type Frame } from '../frame';
+import { clampDetection } from './clamp-detection';
 import type { FaceDetection, FaceDetector } from './face-detector.port';
 import {
   buildSsdMobilenetV1Onnx,
@@ -62,12 +62,7 @@ export class OnnxSsdFaceDetector implements FaceDetector {
   async detect(frame: Frame): Promise<FaceDetection[]> {
     const { session, post } = this;
     if (!session || !post) throw new Error('OnnxSsdFaceDetector.detect called before load()');
-    const expected = frame.width * frame.height * 3;
-    if (frame.data.length !== expected) {
-      throw new RangeError(
-        `frame buffer has ${frame.data.length} bytes, expected ${expected} for ${frame.width}x${frame.height} RGB`,
-      );
-    }
+    assertRgbFrame(frame);
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
     const input = new ort.Tensor('float32', this.pre.run(pixels, frame.width, frame.height), [
       1,
