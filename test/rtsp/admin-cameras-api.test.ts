@@ -34,7 +34,7 @@ describe('ingest admin API: /api/admin/cameras', () => {
       dataDir,
       logLevel: 'info',
       http: { port: 0, host: '127.0.0.1' },
-      detector: { type: 'tiny', workers: 1 },
+      detector: { workers: 1 }, // the default detector: SSD on onnxruntime
       auth: {
         apiKeys: (Object.keys(KEYS) as (keyof typeof KEYS)[]).map((role) => ({
           name: role,

@@ -23,7 +23,7 @@ describe('RTSP server killed and restarted mid-stream', () => {
     await server.publish('cam1');
     manager = new CameraManager({
       logger,
-      detector: DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, workers: 1 }),
+      detector: DetectorConfigSchema.parse({ workers: 1 }), // the default: SSD on onnxruntime
       tracker: TrackerConfigSchema.parse({}),
       cropSink: async (c) => void crops.push(c),
       statusSink: (s) => void statuses.push(s),

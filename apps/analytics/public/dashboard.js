@@ -69,108 +69,63 @@
     }
     Chart.defaults.color = '#8c97ad';
     Chart.defaults.borderColor = '#263047';
+    /** Female / male / unknown stacked bars, plus a marker dataset: suppressed points get a marker on the axis, never a number. */
+    const genderBars = (bar, markerRadius) => [
+      ...['female', 'male', 'unknown'].map((g) => ({
+        label: g,
+        data: [],
+        backgroundColor: COLORS[g],
+        stack: 'v',
+        borderRadius: 2,
+        ...bar,
+      })),
+      {
+        type: 'line',
+        label: 'suppressed (< k people)',
+        data: [],
+        stack: 's',
+        showLine: false,
+        pointStyle: 'rectRot',
+        pointRadius: markerRadius,
+        pointHoverRadius: markerRadius + 1,
+        backgroundColor: COLORS.suppressed,
+        borderColor: COLORS.suppressed,
+      },
+    ];
+    const stackedOptions = (xTicks, label) => ({
+      animation: false,
+      maintainAspectRatio: false,
+      interaction: { mode: 'index', intersect: false },
+      scales: {
+        x: { stacked: true, grid: { display: false }, ...(xTicks ? { ticks: xTicks } : {}) },
+        y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'visitors' } },
+      },
+      plugins: {
+        legend: { position: 'bottom', labels: { usePointStyle: true } },
+        tooltip: { callbacks: { label }, filter: (item) => item.raw !== null },
+      },
+    });
     timeline = new Chart($('timeline'), {
       type: 'bar',
-      data: {
-        labels: [],
-        datasets: [
-          ...['female', 'male', 'unknown'].map((g) => ({
-            label: g,
-            data: [],
-            backgroundColor: COLORS[g],
-            stack: 'v',
-            borderRadius: 2,
-          })),
-          // Suppressed buckets get a marker on the axis, never a number.
-          {
-            type: 'line',
-            label: 'suppressed (< k people)',
-            data: [],
-            stack: 's',
-            showLine: false,
-            pointStyle: 'rectRot',
-            pointRadius: 5,
-            pointHoverRadius: 6,
-            backgroundColor: COLORS.suppressed,
-            borderColor: COLORS.suppressed,
-          },
-        ],
-      },
-      options: {
-        animation: false,
-        maintainAspectRatio: false,
-        interaction: { mode: 'index', intersect: false },
-        scales: {
-          x: { stacked: true, grid: { display: false }, ticks: { autoSkip: true, maxRotation: 0, maxTicksLimit: 12 } },
-          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'visitors' } },
-        },
-        plugins: {
-          legend: { position: 'bottom', labels: { usePointStyle: true } },
-          tooltip: {
-            callbacks: {
-              label: (ctx) =>
-                ctx.dataset.stack === 's'
-                  ? ctx.raw === null
-                    ? null
-                    : `suppressed: fewer than ${state.k} people`
-                  : `${ctx.dataset.label}: ${fmt(ctx.raw)}`,
-            },
-            filter: (item) => item.raw !== null,
-          },
-        },
-      },
+      data: { labels: [], datasets: genderBars({}, 5) },
+      options: stackedOptions({ autoSkip: true, maxRotation: 0, maxTicksLimit: 12 }, (ctx) =>
+        ctx.dataset.stack === 's'
+          ? ctx.raw === null
+            ? null
+            : `suppressed: fewer than ${state.k} people`
+          : `${ctx.dataset.label}: ${fmt(ctx.raw)}`,
+      ),
     });
     storesChart = new Chart($('stores-chart'), {
       type: 'bar',
-      data: {
-        labels: [],
-        datasets: [
-          ...['female', 'male', 'unknown'].map((g) => ({
-            label: g,
-            data: [],
-            backgroundColor: COLORS[g],
-            stack: 'v',
-            borderRadius: 2,
-            maxBarThickness: 56,
-          })),
-          // A suppressed store gets the timeline's marker on the axis, never a bar.
-          {
-            type: 'line',
-            label: 'suppressed (< k people)',
-            data: [],
-            stack: 's',
-            showLine: false,
-            pointStyle: 'rectRot',
-            pointRadius: 6,
-            pointHoverRadius: 7,
-            backgroundColor: COLORS.suppressed,
-            borderColor: COLORS.suppressed,
-          },
-        ],
-      },
-      options: {
-        animation: false,
-        maintainAspectRatio: false,
-        interaction: { mode: 'index', intersect: false },
-        scales: {
-          x: { stacked: true, grid: { display: false } },
-          y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'visitors' } },
-        },
-        plugins: {
-          legend: { position: 'bottom', labels: { usePointStyle: true } },
-          tooltip: {
-            callbacks: {
-              label: (ctx) =>
-                ctx.dataset.stack === 's'
-                  ? `suppressed: fewer than ${shownStores ? shownStores.kAnonymity : state.k} people`
-                  : storesView.metric === 'share'
-                    ? `${ctx.dataset.label}: ${ctx.raw.toFixed(0)}% of visitors`
-                    : `${ctx.dataset.label}: ${fmt(ctx.raw)}`,
-            },
-            filter: (item) => item.raw !== null,
-          },
-        },
-      },
+      data: { labels: [], datasets: genderBars({ maxBarThickness: 56 }, 6) },
+      options: stackedOptions(null, (ctx) =>
+        ctx.dataset.stack === 's'
+          ? `suppressed: fewer than ${shownStores ? shownStores.kAnonymity : state.k} people`
+          : storesView.metric === 'share'
+            ? `${ctx.dataset.label}: ${ctx.raw.toFixed(0)}% of visitors`
+            : `${ctx.dataset.label}: ${fmt(ctx.raw)}`,
+      ),
     });
     split = new Chart($('split'), {
       type: 'doughnut',
