@@ -95,3 +95,31 @@ describe('the onnxruntime SSD in detector worker threads', () => {
     }
   });
 });
+
+describe('the onnxruntime SSD asked for a GPU', () => {
+  it('runs on CUDA where it can, else falls back to CPU, says why, and finds the same faces', async () => {
+    const cpu = DetectorConfigSchema.parse({ type: 'ssd', minScore: 0.5, minFaceSize: 16, workers: 2 });
+    const frames = (await sampleFrames(640)).filter((_, i) => i % 6 === 0);
+    const local = new OnnxSsdFaceDetector(cpu);
+    const pool = new DetectorWorkerPool({ ...cpu, executionProvider: 'cuda' }, { logger });
+    await Promise.all([local.load(), pool.load()]);
+    try {
+      // This host's onnxruntime-node has no CUDA binaries; a GPU host with them takes the first branch.
+      if (pool.backend === 'onnxruntime-cuda') expect(pool.fallbackReason).toBeNull();
+      else {
+        expect(pool.backend).toBe('onnxruntime-cpu');
+        expect(pool.fallbackReason).toMatch(/cuda|CUDA/);
+      }
+      expect(local.fallbackReason).toBeNull();
+      for (const f of frames) {
+        const want = await local.detect({ ...f, data: Buffer.from(f.data) });
+        const got = await pool.detect({ ...f, data: Buffer.from(f.data) });
+        expect(got.length).toBe(want.length);
+        got.forEach((g, i) => expect(iou(g.box, (want[i] as FaceDetection).box)).toBeGreaterThan(0.99));
+      }
+    } finally {
+      await pool.close();
+      await local.close();
+    }
+  });
+});

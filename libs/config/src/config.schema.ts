@@ -176,6 +176,10 @@ export const DetectorConfigSchema = z
       .enum(['auto', 'onnx', 'tfjs'])
       .default('auto')
       .describe('auto = onnxruntime for SSD, TF.js for Tiny (onnxruntime runs SSD only)'),
+    executionProvider: z
+      .enum(['cpu', 'cuda', 'tensorrt'])
+      .default('cpu')
+      .describe('onnx engine: where the SSD runs; a GPU provider that cannot start falls back to CPU with a warning'),
     inputSize: z.number().int().multipleOf(32).min(128).max(1024).default(416),
     minScore: z.number().min(0).max(1).default(0.5),
     minFaceSize: z.number().int().min(8).default(32).describe('faces smaller than this (px, scaled frame) are ignored'),

@@ -5,3 +5,4 @@ export * from './classifier.factory';
 export * from './manifest/model-manifest';
 export * from './preprocess/torchvision-preprocess';
 export * from './onnx/onnx-gender-classifier';
+export * from './onnx/provider-session';

@@ -209,6 +209,12 @@ export class CameraManager {
     this.detectorReady ??= (async () => {
       const detector = this.opts.faceDetector ?? createFaceDetector(this.opts.detector, this.opts.logger);
       await detector.load();
+      if (detector.fallbackReason) {
+        this.opts.logger.warn(
+          { requested: this.opts.detector.executionProvider, using: detector.backend, reason: detector.fallbackReason },
+          `face detector: execution provider "${this.opts.detector.executionProvider}" is unavailable, falling back to CPU`,
+        );
+      }
       this.detector = detector;
       return detector;
     })().catch((err: unknown) => {

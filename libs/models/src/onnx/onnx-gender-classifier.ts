@@ -15,8 +15,9 @@ import {
   type ModelManifest,
 } from '../manifest/model-manifest';
 import { TorchvisionPreprocessor } from '../preprocess/torchvision-preprocess';
+import { openWithProvider, type OnnxExecutionProvider } from './provider-session';
 
-export type OnnxExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
+export type { OnnxExecutionProvider } from './provider-session';
 
 /** The two log calls this class makes; a pino Logger fits. */
 export interface ModelLogger {
@@ -35,13 +36,6 @@ export interface OnnxGenderClassifierOptions {
 }
 
 const silentLogger: ModelLogger = { info: () => undefined, warn: () => undefined };
-
-/** Providers to request, best first; CPU always last so unsupported nodes still run. */
-function providerChain(ep: OnnxExecutionProvider): string[] {
-  if (ep === 'tensorrt') return ['tensorrt', 'cuda', 'cpu'];
-  if (ep === 'cuda') return ['cuda', 'cpu'];
-  return ['cpu'];
-}
 
 export class OnnxGenderClassifier implements GenderClassifier {
   private session: ort.InferenceSession | null = null;
@@ -175,33 +169,14 @@ export class OnnxGenderClassifier implements GenderClassifier {
    */
   private async createSession(): Promise<ort.InferenceSession> {
     const requested = this.options.executionProvider ?? 'cpu';
-    const base: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: this.options.intraOpThreads ?? 0,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-    };
-    let providerError: string | null = null;
-    if (requested !== 'cpu') {
-      const supported = new Set(ort.listSupportedBackends().map((b) => b.name));
-      if (!supported.has(requested)) {
-        providerError = `this onnxruntime-node build has no ${requested} execution provider`;
-      } else {
-        try {
-          const session = await ort.InferenceSession.create(this.options.path, {
-            ...base,
-            executionProviders: providerChain(requested),
-          });
-          this.activeProvider = requested;
-          return session;
-        } catch (err) {
-          providerError = (err as Error).message;
-        }
-      }
-    }
-    let session: ort.InferenceSession;
+    let opened: Awaited<ReturnType<typeof openWithProvider>>;
     try {
-      session = await ort.InferenceSession.create(this.options.path, { ...base, executionProviders: ['cpu'] });
+      opened = await openWithProvider(this.options.path, requested, {
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: this.options.intraOpThreads ?? 0,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+      });
     } catch (err) {
       throw new ModelValidationError(
         'model-corrupt',
@@ -211,14 +186,14 @@ export class OnnxGenderClassifier implements GenderClassifier {
         { cause: err },
       );
     }
-    if (providerError !== null) {
+    if (opened.fallbackReason !== null) {
       this.logger.warn(
-        { requested, using: 'cpu', reason: providerError, model: this.options.path },
+        { requested, using: 'cpu', reason: opened.fallbackReason, model: this.options.path },
         `onnx execution provider "${requested}" is unavailable, falling back to CPU`,
       );
     }
-    this.activeProvider = 'cpu';
-    return session;
+    this.activeProvider = opened.provider;
+    return opened.session;
   }
 
   /** One zero image through the graph: catches graphs whose metadata looks right but whose output does not. */

@@ -77,6 +77,7 @@ export class DetectorWorkerPool implements FaceDetector {
   private nextId = 1;
   private closed = false;
   private backendName = 'unloaded';
+  private fallback: string | null = null;
   private script = '';
 
   constructor(
@@ -90,6 +91,10 @@ export class DetectorWorkerPool implements FaceDetector {
 
   get backend(): string {
     return this.backendName;
+  }
+
+  get fallbackReason(): string | null {
+    return this.fallback;
   }
 
   async load(): Promise<void> {
@@ -147,6 +152,7 @@ export class DetectorWorkerPool implements FaceDetector {
             clearTimeout(timeout);
             slot.ready = true;
             this.backendName = msg.backend;
+            this.fallback = msg.fallbackReason;
             resolveReady();
             this.dispatch();
             return;

@@ -16,7 +16,7 @@ export interface DetectRequest {
 }
 
 export type DetectorWorkerMessage =
-  | { readonly type: 'ready'; readonly backend: string }
+  | { readonly type: 'ready'; readonly backend: string; readonly fallbackReason: string | null }
   | { readonly type: 'load-error'; readonly message: string }
   | { readonly type: 'result'; readonly id: number; readonly faces: FaceDetection[]; readonly buffer: ArrayBuffer }
   | { readonly type: 'detect-error'; readonly id: number; readonly message: string; readonly buffer: ArrayBuffer };

@@ -24,7 +24,7 @@ const { config } = workerData as DetectorWorkerData;
 const detector = createThreadDetector(config);
 
 detector.load().then(
-  () => post({ type: 'ready', backend: detector.backend }),
+  () => post({ type: 'ready', backend: detector.backend, fallbackReason: detector.fallbackReason ?? null }),
   (err: unknown) => post({ type: 'load-error', message: errorMessage(err) }),
 );
 

@@ -17,8 +17,10 @@ export interface FaceDetection {
 export interface FaceDetector {
   /** Detections it can run at once; callers keep this many frames in flight. */
   readonly concurrency: number;
-  /** TF.js backend in use, for logs and metrics. */
+  /** Runtime in use (TF.js backend or onnxruntime provider), for logs and metrics. */
   readonly backend: string;
+  /** Set by load() when the configured execution provider could not start and the detector fell back to CPU. */
+  readonly fallbackReason?: string | null;
   load(): Promise<void>;
   detect(frame: Frame): Promise<FaceDetection[]>;
   close(): Promise<void>;

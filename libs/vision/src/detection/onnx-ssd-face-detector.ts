@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { openWithProvider } from '@crowdlens/models/onnx/provider-session';
 import type { DetectorConfig } from '@crowdlens/config';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
@@ -34,7 +35,8 @@ export interface OnnxSsdOptions {
  */
 export class OnnxSsdFaceDetector implements FaceDetector {
   readonly concurrency = 1;
-  readonly backend = 'onnxruntime-cpu';
+  private provider = 'unloaded';
+  private fallback: string | null = null;
   private session: ort.InferenceSession | null = null;
   private post: SsdPostprocessor | null = null;
   private readonly pre = new SsdPreprocessor();
@@ -44,18 +46,29 @@ export class OnnxSsdFaceDetector implements FaceDetector {
     private readonly options: OnnxSsdOptions = {},
   ) {}
 
+  get backend(): string {
+    return this.provider === 'unloaded' ? 'unloaded' : `onnxruntime-${this.provider}`;
+  }
+
+  /** Why the configured GPU provider is not in use (the detector then runs on CPU); null otherwise. */
+  get fallbackReason(): string | null {
+    return this.fallback;
+  }
+
   async load(): Promise<void> {
     if (this.session) return;
     const weights = loadTfjsWeights(this.options.modelDir ?? faceapiModelDir(), 'ssd_mobilenetv1_model');
     const anchors = requireWeight(weights, 'Output/extra_dim', 3);
     const post = new SsdPostprocessor(anchors.data);
     const model = buildSsdMobilenetV1Onnx(weights);
-    this.session = await ort.InferenceSession.create(model, {
-      executionProviders: ['cpu'],
+    const opened = await openWithProvider(model, this.config.executionProvider, {
       graphOptimizationLevel: 'all',
       intraOpNumThreads: this.options.threads ?? 1,
       interOpNumThreads: 1,
     });
+    this.session = opened.session;
+    this.provider = opened.provider;
+    this.fallback = opened.fallbackReason;
     this.post = post;
   }
 
