@@ -10,9 +10,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CameraConfigSchema, DetectorConfigSchema, TrackerConfigSchema, type CameraConfig } from '@crowdlens/config';
+import { CameraConfigSchema, type CameraConfig } from '@crowdlens/config';
 import type { CameraStatus, FaceCrop } from '@crowdlens/contracts';
 import { CameraManager } from '@crowdlens/vision';
+import { startTestCameraManager } from './support/test-camera-manager';
 import { RtspTestServer, SAMPLE_VIDEO } from './support/rtsp-server';
 import { capturingLogger, waitFor } from './support/wait';
 
@@ -77,16 +78,7 @@ describe('corrupt, truncated and resizing video', () => {
     writeFileSync(files.resize, Buffer.concat([readFileSync(a), readFileSync(b)]));
 
     server = await RtspTestServer.start();
-    manager = new CameraManager({
-      logger,
-      detector: DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, workers: 1 }),
-      tracker: TrackerConfigSchema.parse({}),
-      cropSink: async (c) => void crops.push(c),
-      statusSink: () => undefined,
-      statusIntervalMs: 0,
-      capture: { backoff: { initialMs: 500, maxMs: 2000 }, ioTimeoutMs: 3000, stallTimeoutMs: 5000 },
-    });
-    await manager.start();
+    manager = await startTestCameraManager({ logger, crops, detector: { type: 'tiny', inputSize: 416 } });
   }, 300_000);
 
   afterAll(async () => {

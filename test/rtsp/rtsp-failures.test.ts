@@ -6,9 +6,10 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CameraConfigSchema, DetectorConfigSchema, TrackerConfigSchema } from '@crowdlens/config';
+import { CameraConfigSchema } from '@crowdlens/config';
 import type { CameraStatus, FaceCrop } from '@crowdlens/contracts';
 import { CameraManager } from '@crowdlens/vision';
+import { startTestCameraManager } from './support/test-camera-manager';
 import { freePort, RtspTestServer } from './support/rtsp-server';
 import { capturingLogger, sleep, waitFor } from './support/wait';
 
@@ -32,16 +33,7 @@ describe('unreachable and unauthorised RTSP cameras beside a healthy one', () =>
     silentPort = await freePort();
     silent = createServer((s) => void sockets.push(s));
     await new Promise<void>((r) => silent.listen(silentPort, '127.0.0.1', r));
-    manager = new CameraManager({
-      logger,
-      detector: DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, workers: 1 }),
-      tracker: TrackerConfigSchema.parse({}),
-      cropSink: async (c) => void crops.push(c),
-      statusSink: (s) => void statuses.push(s),
-      statusIntervalMs: 0,
-      capture: { backoff: { initialMs: 500, maxMs: 2000 }, ioTimeoutMs: 3000, stallTimeoutMs: 5000 },
-    });
-    await manager.start();
+    manager = await startTestCameraManager({ logger, crops, statuses, detector: { type: 'tiny', inputSize: 416 } });
   }, 300_000);
 
   afterAll(async () => {

@@ -5,9 +5,10 @@
  * server is back, and face crops (what analytics counts) must resume.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CameraConfigSchema, DetectorConfigSchema, TrackerConfigSchema } from '@crowdlens/config';
+import { CameraConfigSchema } from '@crowdlens/config';
 import type { CameraState, CameraStatus, FaceCrop } from '@crowdlens/contracts';
 import { CameraManager } from '@crowdlens/vision';
+import { startTestCameraManager } from './support/test-camera-manager';
 import { RtspTestServer } from './support/rtsp-server';
 import { capturingLogger, ffmpegChildren, sleep, waitFor } from './support/wait';
 
@@ -21,16 +22,7 @@ describe('RTSP server killed and restarted mid-stream', () => {
   beforeAll(async () => {
     server = await RtspTestServer.start();
     await server.publish('cam1');
-    manager = new CameraManager({
-      logger,
-      detector: DetectorConfigSchema.parse({ workers: 1 }), // the default: SSD on onnxruntime
-      tracker: TrackerConfigSchema.parse({}),
-      cropSink: async (c) => void crops.push(c),
-      statusSink: (s) => void statuses.push(s),
-      statusIntervalMs: 0,
-      capture: { backoff: { initialMs: 500, maxMs: 2000 }, ioTimeoutMs: 3000, stallTimeoutMs: 5000 },
-    });
-    await manager.start();
+    manager = await startTestCameraManager({ logger, crops, statuses });
   }, 300_000);
 
   afterAll(async () => {

@@ -197,6 +197,7 @@ export const DetectorConfigSchema = z
     path: ['engine'],
   });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
+export type DetectorConfigInput = z.input<typeof DetectorConfigSchema>;
 
 export const TrackerConfigSchema = z
   .object({
