@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
-import { GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
+import { GENDER_PREDICTIONS_TOPIC } from '@crowdlens/contracts';
+import { personPrediction } from '../support/predictions';
 import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
 import { createLogger, hashPassword } from '@crowdlens/common';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
@@ -18,21 +19,6 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 20, 8, 0, 0); // a Friday, 08:00 UTC
 const VIEWER_KEY = 'viewer-key-0123456789';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-
-function prediction(id: string, cameraId: string, trackId: string, ts: number, probMale: number): GenderPrediction {
-  return {
-    schemaVersion: 1,
-    predictionId: id,
-    cameraId,
-    trackId,
-    frameTs: ts,
-    probMale,
-    label: probMale >= 0.5 ? 'male' : 'female',
-    quality: 0.8,
-    model: { name: 'test', version: '1' },
-    inferenceMs: 3,
-  };
-}
 
 describe('analytics API', () => {
   let running: RunningApp;
@@ -78,8 +64,8 @@ describe('analytics API', () => {
       ['mall', 'm9', 2 * HOUR, 0.9, 1_000],
     ];
     for (const [cam, track, offset, p, dwell] of people) {
-      await bus.publish(GENDER_PREDICTIONS_TOPIC, prediction(`${track}-a`, cam, track, T0 + offset, p));
-      await bus.publish(GENDER_PREDICTIONS_TOPIC, prediction(`${track}-b`, cam, track, T0 + offset + dwell, p));
+      await bus.publish(GENDER_PREDICTIONS_TOPIC, personPrediction(`${track}-a`, cam, track, T0 + offset, p));
+      await bus.publish(GENDER_PREDICTIONS_TOPIC, personPrediction(`${track}-b`, cam, track, T0 + offset + dwell, p));
     }
     await bus.idle();
 

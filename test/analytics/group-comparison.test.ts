@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
-import { GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
+import { GENDER_PREDICTIONS_TOPIC } from '@crowdlens/contracts';
+import { personPrediction } from '../support/predictions';
 import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
 import { createLogger, hashPassword } from '@crowdlens/common';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
@@ -119,22 +120,10 @@ describe('store comparison API', () => {
     running = await startCrowdLens(config, createLogger('warn'));
 
     const bus = running.app.get<InMemoryBus>(MESSAGE_BUS);
-    const crop = (id: string, cameraId: string, trackId: string, ts: number, probMale: number): GenderPrediction => ({
-      schemaVersion: 1,
-      predictionId: id,
-      cameraId,
-      trackId,
-      frameTs: ts,
-      probMale,
-      label: probMale >= 0.5 ? 'male' : 'female',
-      quality: 0.8,
-      model: { name: 'test', version: '1' },
-      inferenceMs: 3,
-    });
     for (const [cam, track, offset, p, dwell] of PEOPLE) {
-      await bus.publish(GENDER_PREDICTIONS_TOPIC, crop(`${track}-a`, cam, track, T0 + offset, p));
+      await bus.publish(GENDER_PREDICTIONS_TOPIC, personPrediction(`${track}-a`, cam, track, T0 + offset, p));
       if (dwell !== null)
-        await bus.publish(GENDER_PREDICTIONS_TOPIC, crop(`${track}-b`, cam, track, T0 + offset + dwell, p));
+        await bus.publish(GENDER_PREDICTIONS_TOPIC, personPrediction(`${track}-b`, cam, track, T0 + offset + dwell, p));
     }
     await bus.idle();
 

@@ -95,6 +95,21 @@ async function delivered(proc: CrowdLensProcess, topic: string, group: string): 
   return (await proc.metrics()).value('crowdlens_bus_delivered_total', { topic, group }) ?? 0;
 }
 
+/** Waits for the ingest process to finish the sample video; resolves with the crops it published. */
+function videoFinished(ingest: CrowdLensProcess): Promise<number> {
+  return until(
+    'ingest to finish the sample video',
+    async () => {
+      const m = await ingest.metrics();
+      return m.value('crowdlens_camera_state', { camera: 'entrance', state: 'stopped' }) === 1
+        ? m.value('crowdlens_ingest_crops_published_total', { camera: 'entrance' })
+        : undefined;
+    },
+    240_000,
+    500,
+  );
+}
+
 describe('distributed mode: three processes around a real Kafka broker and PostgreSQL', () => {
   let h: DistributedHarness;
   let corpus: Corpus | null = null;
@@ -132,17 +147,7 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
       h.spawn('inference', 'inference', config),
     ]);
     const ingest = await h.spawn('ingest', 'ingest', config);
-    const cropsPublished = await until(
-      'ingest to finish the sample video',
-      async () => {
-        const m = await ingest.metrics();
-        return m.value('crowdlens_camera_state', { camera: 'entrance', state: 'stopped' }) === 1
-          ? m.value('crowdlens_ingest_crops_published_total', { camera: 'entrance' })
-          : undefined;
-      },
-      240_000,
-      500,
-    );
+    const cropsPublished = await videoFinished(ingest);
     const distributed = await settled(db.url, cropsPublished);
     const seconds = (Date.now() - started) / 1000;
     const recorderDuplicates =
@@ -289,17 +294,7 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
     const t0 = Date.now();
     const { stopMs, startMs } = await h.kafka.restart(1_000);
     const downMs = Date.now() - t0;
-    const total = await until(
-      'ingest to finish the video',
-      async () => {
-        const m = await ingest.metrics();
-        return m.value('crowdlens_camera_state', { camera: 'entrance', state: 'stopped' }) === 1
-          ? m.value('crowdlens_ingest_crops_published_total', { camera: 'entrance' })
-          : undefined;
-      },
-      240_000,
-      500,
-    );
+    const total = await videoFinished(ingest);
     const figures = await settled(db.url, total, 180_000);
     const inTopic = await h.topicCount(FACE_CROPS_TOPIC);
     const predictions = await h.topicCount(GENDER_PREDICTIONS_TOPIC);
