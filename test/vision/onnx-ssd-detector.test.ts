@@ -68,6 +68,15 @@ describe('SSD MobileNet v1 on onnxruntime against face-api’s own SSD (real mod
     expect(matched).toBe(total);
   });
 
+  it('gives each of several overlapping calls its own frame’s faces (cameras sharing one detector)', async () => {
+    const some = frames.slice(0, 8);
+    const sequential = [];
+    for (const f of some) sequential.push(await onnx.detect(f));
+    const overlapping = await Promise.all(some.map((f) => onnx.detect(f)));
+    expect(overlapping).toEqual(sequential);
+    expect(sequential.flat().length).toBeGreaterThan(10);
+  });
+
   it('rejects a frame whose buffer does not match its size', async () => {
     const f = frames[0] as Frame;
     await expect(onnx.detect({ ...f, width: f.width + 1 })).rejects.toThrow(/expected/);

@@ -40,6 +40,7 @@ export class OnnxSsdFaceDetector implements FaceDetector {
   private session: ort.InferenceSession | null = null;
   private post: SsdPostprocessor | null = null;
   private readonly pre = new SsdPreprocessor();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: DetectorConfig,
@@ -72,7 +73,18 @@ export class OnnxSsdFaceDetector implements FaceDetector {
     this.post = post;
   }
 
-  async detect(frame: Frame): Promise<FaceDetection[]> {
+  /**
+   * Detections run one at a time: the input tensor is one reused buffer that
+   * onnxruntime reads on its own thread while `run` is pending, and several
+   * cameras may share this detector when it runs on the calling thread.
+   */
+  detect(frame: Frame): Promise<FaceDetection[]> {
+    const result = this.queue.then(() => this.detectNow(frame));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async detectNow(frame: Frame): Promise<FaceDetection[]> {
     const { session, post } = this;
     if (!session || !post) throw new Error('OnnxSsdFaceDetector.detect called before load()');
     assertRgbFrame(frame);

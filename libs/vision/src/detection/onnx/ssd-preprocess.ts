@@ -10,40 +10,28 @@ import { SSD_INPUT_SIZE } from './ssd-mobilenetv1-graph';
 export class SsdPreprocessor {
   private readonly size = SSD_INPUT_SIZE;
   readonly tensor = new Float32Array(3 * SSD_INPUT_SIZE * SSD_INPUT_SIZE);
-  // Per output column/row: the two source indices and the blend weight, reused while the frame size holds.
+  // Per output index: the two source indices and the blend weight. The padded
+  // input is square, so rows and columns share one table; rebuilt when the frame size changes.
   private cachedFor = '';
-  private x0 = new Int32Array(0);
-  private x1 = new Int32Array(0);
-  private fx = new Float32Array(0);
-  private y0 = new Int32Array(0);
-  private y1 = new Int32Array(0);
-  private fy = new Float32Array(0);
+  private lo = new Int32Array(0);
+  private hi = new Int32Array(0);
+  private frac = new Float32Array(0);
 
   private prepare(width: number, height: number): void {
     const key = `${width}x${height}`;
     if (key === this.cachedFor) return;
     const side = Math.max(width, height);
     const scale = side / this.size;
-    const axis = () => ({ a: new Int32Array(this.size), b: new Int32Array(this.size), f: new Float32Array(this.size) });
-    const xs = axis();
-    const ys = axis();
+    this.lo = new Int32Array(this.size);
+    this.hi = new Int32Array(this.size);
+    this.frac = new Float32Array(this.size);
     for (let i = 0; i < this.size; i += 1) {
       const src = i * scale;
       const lo = Math.floor(src);
-      const hi = Math.min(side - 1, Math.ceil(src));
-      xs.a[i] = lo;
-      xs.b[i] = hi;
-      xs.f[i] = src - lo;
+      this.lo[i] = lo;
+      this.hi[i] = Math.min(side - 1, Math.ceil(src));
+      this.frac[i] = src - lo;
     }
-    ys.a.set(xs.a);
-    ys.b.set(xs.b);
-    ys.f.set(xs.f);
-    this.x0 = xs.a;
-    this.x1 = xs.b;
-    this.fx = xs.f;
-    this.y0 = ys.a;
-    this.y1 = ys.b;
-    this.fy = ys.f;
     this.cachedFor = key;
   }
 
@@ -53,11 +41,11 @@ export class SsdPreprocessor {
     const n = this.size;
     const plane = n * n;
     const out = this.tensor;
-    const { x0, x1, fx, y0, y1, fy } = this;
+    const { lo, hi, frac } = this;
     const rowBytes = width * 3;
     // Pixels in the padding read as 0 (black), as padToSquare's zeros do; 0 maps to -1.
     for (let oy = 0; oy < n; oy += 1) {
-      const ya = y0[oy];
+      const ya = lo[oy];
       const o0 = oy * n;
       if (ya >= height) {
         // The whole output row lies in the bottom padding (a landscape frame's lower part).
@@ -66,12 +54,12 @@ export class SsdPreprocessor {
         out.fill(-1, 2 * plane + o0, 2 * plane + o0 + n);
         continue;
       }
-      const yb = y1[oy];
-      const wy = fy[oy];
+      const yb = hi[oy];
+      const wy = frac[oy];
       const rowA = ya * rowBytes;
       const rowB = yb < height ? yb * rowBytes : -1;
       for (let ox = 0; ox < n; ox += 1) {
-        const xa = x0[ox];
+        const xa = lo[ox];
         const o = o0 + ox;
         if (xa >= width) {
           out[o] = -1;
@@ -79,8 +67,8 @@ export class SsdPreprocessor {
           out[2 * plane + o] = -1;
           continue;
         }
-        const xb = x1[ox];
-        const wx = fx[ox];
+        const xb = hi[ox];
+        const wx = frac[ox];
         const hasRight = xb < width;
         const a = rowA + xa * 3;
         const b = rowA + xb * 3;
