@@ -50,7 +50,8 @@ export interface BusStats {
  *
  * Delivery contract: a handler that resolves has consumed the message; a
  * handler that throws gets the message dead-lettered with the error as reason
- * (the stream goes on). Values are validated against the topic's schema on
+ * (the stream goes on), except a RetryLaterError: the message was fine and is
+ * delivered again (Kafka) or counted as dropped (in-memory, at shutdown). Values are validated against the topic's schema on
  * both sides.
  */
 export interface MessageBus {

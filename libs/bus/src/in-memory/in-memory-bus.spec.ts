@@ -6,6 +6,7 @@ import {
   type DeadLetter,
   type GenderPrediction,
 } from '@crowdlens/contracts';
+import { RetryLaterError } from '../retry-later.error';
 import { InMemoryBus } from './in-memory-bus';
 
 function prediction(i: number, cameraId = 'cam-1'): GenderPrediction {
@@ -90,6 +91,20 @@ describe('InMemoryBus', () => {
     expect(letters[0]!.reason).toContain('poison');
     expect(letters[0]!.sourceTopic).toBe(GENDER_PREDICTIONS_TOPIC.name);
     expect(JSON.parse(Buffer.from(letters[0]!.payloadBase64, 'base64').toString()).predictionId).toBe('p-1');
+  });
+
+  it('never dead-letters a message its handler hands back with RetryLaterError (counted as dropped)', async () => {
+    const bus = new InMemoryBus({ queueCapacity: 10 });
+    const letters: DeadLetter[] = [];
+    await bus.subscribe(DEAD_LETTERS_TOPIC, { group: 'dlq' }, async (d) => void letters.push(d));
+    await bus.subscribe(GENDER_PREDICTIONS_TOPIC, { group: 'g' }, async () => {
+      throw new RetryLaterError('store unavailable');
+    });
+    await bus.publish(GENDER_PREDICTIONS_TOPIC, prediction(1));
+    await bus.idle();
+    expect(letters).toEqual([]);
+    expect(bus.stats().deadLettered).toBe(0);
+    expect(bus.stats().groups.find((g) => g.group === 'g')).toMatchObject({ dropped: 1, failed: 0 });
   });
 
   it('runs up to `concurrency` handlers at once for one subscriber', async () => {

@@ -8,6 +8,7 @@ import type {
   Subscription,
   TopicGroupStats,
 } from '../message-bus.port';
+import { RetryLaterError } from '../retry-later.error';
 import { BoundedQueue } from './bounded-queue';
 
 export interface InMemoryBusOptions {
@@ -88,6 +89,11 @@ class GroupChannel {
       await consumer.handler(parsed.data, env.meta);
       this.delivered++;
     } catch (err) {
+      // A message that was fine but could not be consumed (store down at shutdown): no dead letter.
+      if (err instanceof RetryLaterError) {
+        this.dropped++;
+        return;
+      }
       this.failed++;
       await this.onFailure(env, err instanceof Error ? err : new Error(String(err)));
     }

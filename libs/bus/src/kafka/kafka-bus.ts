@@ -20,6 +20,7 @@ import type {
   Subscription,
   TopicGroupStats,
 } from '../message-bus.port';
+import { RetryLaterError } from '../retry-later.error';
 import { BinaryCodecError, decodeBinary, decodeBinaryHeader, encodeBinary } from './binary-codec';
 import {
   KafkaSecurityError,
@@ -598,6 +599,8 @@ export class KafkaBus implements MessageBus {
       await handler(value, meta);
       counters.delivered++;
     } catch (err) {
+      // Not the message's fault: leave it uncommitted so it is fetched again.
+      if (err instanceof RetryLaterError) throw err;
       counters.failed++;
       const error = err instanceof Error ? err : new Error(String(err));
       await this.deadLetter(topic, group, message, partition, key, new Error(`handler: ${error.message}`));
