@@ -23,12 +23,16 @@ export interface StatsTotals {
   readonly femaleShare: number | null;
 }
 
-export interface StatsResult {
+/** What every stats answer says about the range it covers and the suppression it applied. */
+export interface StatsRange {
   readonly from: number;
   readonly to: number;
   readonly bucket: StatsQueryDto['bucket'];
   readonly bucketMs: number;
   readonly kAnonymity: number;
+}
+
+export interface StatsResult extends StatsRange {
   readonly cameras: readonly string[];
   readonly totals: StatsTotals;
   readonly lateEvents: number;
@@ -67,12 +71,7 @@ export interface GroupComparisonRow extends StatsTotals {
   readonly meanDwellMs: number | null;
 }
 
-export interface GroupComparison {
-  readonly from: number;
-  readonly to: number;
-  readonly bucket: GroupsQueryDto['bucket'];
-  readonly bucketMs: number;
-  readonly kAnonymity: number;
+export interface GroupComparison extends StatsRange {
   /** By label, the cameras without a group last. */
   readonly groups: readonly GroupComparisonRow[];
 }
