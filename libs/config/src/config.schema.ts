@@ -188,8 +188,9 @@ export const DetectorConfigSchema = z
       .int()
       .min(0)
       .max(32)
-      .default(() => availableParallelism())
-      .describe('detection worker threads (default: one per core); 0 = main thread'),
+      // Each worker holds its own onnxruntime session, about 200 MB resident: past 8, more cameras want more processes.
+      .default(() => Math.min(8, availableParallelism()))
+      .describe('detection worker threads (default: one per core, at most 8); 0 = main thread'),
   })
   .strict()
   .refine((d) => !(d.type === 'tiny' && d.engine === 'onnx'), {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './load-config';
 
 describe('detector config', () => {
-  it('defaults to SSD on the automatic engine with one worker per core', () => {
+  it('defaults to SSD on the automatic engine with one worker per core, at most 8', () => {
     const { detector } = parseConfig({});
-    expect(detector).toMatchObject({ type: 'ssd', engine: 'auto', workers: availableParallelism() });
+    expect(detector).toMatchObject({ type: 'ssd', engine: 'auto', workers: Math.min(8, availableParallelism()) });
   });
 
   it('refuses the onnx engine for the Tiny detector, naming the field and the way out', () => {

@@ -76,7 +76,8 @@ export class OnnxModelBuilder {
     if (data.length !== expected)
       throw new RangeError(`${prefix}: ${data.length} values for dims [${dims.join(', ')}]`);
     const name = this.fresh(prefix);
-    const raw = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    // A view, not a copy: the caller hands over `data` (freshly transposed or folded weights).
+    const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.initializers.push({ name, dims, type: FLOAT, raw });
     return name;
   }

@@ -68,7 +68,13 @@ export class ProtoWriter {
   message(field: number, build: (w: ProtoWriter) => void): this {
     const inner = new ProtoWriter();
     build(inner);
-    return this.bytes(field, inner.finish());
+    // Splice the inner chunks in rather than copying them: a model's weights
+    // sit three messages deep, and a copy per level is tens of MB of garbage
+    // in a worker thread that rarely collects.
+    this.tag(field, WIRE_BYTES);
+    this.varint(BigInt(inner.length));
+    for (const c of inner.chunks) this.push(c);
+    return this;
   }
 
   finish(): Uint8Array {
