@@ -30,8 +30,13 @@ function tryRequire(id: string): boolean {
   }
 }
 
+/** The weights face-api ships (detectors, age/gender): read by TF.js, and by the onnxruntime SSD. */
+export function faceapiModelDir(): string {
+  return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+}
+
 async function init(): Promise<TfjsRuntime> {
-  const modelDir = join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+  const modelDir = faceapiModelDir();
   if (tryRequire('@tensorflow/tfjs-node-gpu')) {
     const faceapi = require('@vladmandic/face-api/dist/face-api.node-gpu.js') as FaceApi;
     await (faceapi.tf as unknown as TfReady).ready();

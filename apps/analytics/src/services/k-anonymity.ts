@@ -12,6 +12,9 @@ export interface PublicStatsRow {
   readonly unknown: number | null;
 }
 
+/** What a suppressed bucket, store or total shows instead of its counts. */
+export const WITHHELD_COUNTS = { faces: null, visitors: null, male: null, female: null, unknown: null } as const;
+
 /** Buckets describing fewer than k people are returned without their counts. */
 export function suppressSmallBuckets(rows: readonly StatsRow[], k: number): PublicStatsRow[] {
   return rows.map((r) =>
@@ -21,11 +24,7 @@ export function suppressSmallBuckets(rows: readonly StatsRow[], k: number): Publ
           cameraId: r.cameraId,
           bucketStart: r.bucketStart,
           suppressed: true,
-          faces: null,
-          visitors: null,
-          male: null,
-          female: null,
-          unknown: null,
+          ...WITHHELD_COUNTS,
         },
   );
 }

@@ -9,7 +9,7 @@ import type {
   StatsQueryDto,
 } from '../dtos/stats-query.dto';
 import { CameraRegistry } from './camera-registry.service';
-import { suppressSmallBuckets, type PublicStatsRow } from './k-anonymity';
+import { suppressSmallBuckets, WITHHELD_COUNTS, type PublicStatsRow } from './k-anonymity';
 
 export interface StatsTotals {
   readonly suppressed: boolean;
@@ -87,16 +87,7 @@ export function totalsOf(all: readonly StatsRow[], k: number): StatsTotals {
   const sum = (pick: (r: StatsRow) => number) => rows.reduce((acc, r) => acc + pick(r), 0);
   const visitors = sum((r) => r.visitors);
   if (visitors < k) {
-    return {
-      suppressed: true,
-      faces: null,
-      visitors: null,
-      male: null,
-      female: null,
-      unknown: null,
-      maleShare: null,
-      femaleShare: null,
-    };
+    return { suppressed: true, ...WITHHELD_COUNTS, maleShare: null, femaleShare: null };
   }
   const male = sum((r) => r.male);
   const female = sum((r) => r.female);
@@ -126,15 +117,21 @@ export class StatsService {
     this.k = config.analytics.kAnonymity;
   }
 
-  async stats(query: StatsQueryDto): Promise<StatsResult> {
-    const cameraIds = this.resolveCameras(query);
-    const rows = await this.store.queryStats({ cameraIds, from: query.from, to: query.to, bucket: query.bucket });
+  private rangeOf(query: Pick<StatsQueryDto, 'from' | 'to' | 'bucket'>): StatsRange {
     return {
       from: query.from,
       to: query.to,
       bucket: query.bucket,
       bucketMs: BUCKET_MS[query.bucket],
       kAnonymity: this.k,
+    };
+  }
+
+  async stats(query: StatsQueryDto): Promise<StatsResult> {
+    const cameraIds = this.resolveCameras(query);
+    const rows = await this.store.queryStats({ cameraIds, from: query.from, to: query.to, bucket: query.bucket });
+    return {
+      ...this.rangeOf(query),
       cameras: cameraIds ?? this.cameras.list().map((c) => c.cameraId),
       totals: totalsOf(rows, this.k),
       lateEvents: await this.store.lateEvents(cameraIds),
@@ -221,11 +218,7 @@ export class StatsService {
     });
     groups.sort((a, b) => (a.group === null ? 1 : b.group === null ? -1 : a.label.localeCompare(b.label)));
     return {
-      from: query.from,
-      to: query.to,
-      bucket: query.bucket,
-      bucketMs: BUCKET_MS[query.bucket],
-      kAnonymity: this.k,
+      ...this.rangeOf(query),
       groups,
     };
   }

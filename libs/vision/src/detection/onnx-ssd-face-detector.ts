@@ -1,7 +1,8 @@
-import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { openWithProvider } from '@crowdlens/models/onnx/provider-session';
 import type { DetectorConfig } from '@crowdlens/config';
+// The runtime module itself, not the @crowdlens/common barrel: this runs in every detector worker (see faceapi-face-detector.ts).
+import { faceapiModelDir } from '../../../common/src/tfjs-runtime';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
 import type { FaceDetection, FaceDetector } from './face-detector.port';
@@ -15,10 +16,6 @@ import {
 import { SsdPostprocessor } from './onnx/ssd-postprocess';
 import { SsdPreprocessor } from './onnx/ssd-preprocess';
 import { loadTfjsWeights, requireWeight } from './onnx/tfjs-weights';
-
-export function faceapiModelDir(): string {
-  return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
-}
 
 export interface OnnxSsdOptions {
   /** Directory holding face-api's ssd_mobilenetv1 weights; defaults to the installed package's. */
