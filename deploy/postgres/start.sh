@@ -8,22 +8,16 @@
 #
 # Env:
 #   POSTGRES_PORT     TCP port on 127.0.0.1 (default 55432)
-#   POSTGRES_HOME     state dir (default <repo>/.cache/postgres); data in $POSTGRES_HOME/<port>/data
+#   POSTGRES_HOME     state dir (default <repo>/.cache/postgres, or /var/tmp/crowdlens-postgres/<hash>
+#                     when the server's user cannot reach the checkout; see common.sh); data in $POSTGRES_HOME/<port>/data
 #   POSTGRES_BIN      server binaries (default: newest /usr/lib/postgresql/*/bin)
 #   POSTGRES_OS_USER  OS user to run as when invoked as root (default postgres)
 #   POSTGRES_DB       database to create (default crowdlens)
 # Connect: postgres://postgres@127.0.0.1:$POSTGRES_PORT/crowdlens
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-POSTGRES_PORT="${POSTGRES_PORT:-55432}"
-POSTGRES_HOME="${POSTGRES_HOME:-$repo/.cache/postgres}"
-POSTGRES_OS_USER="${POSTGRES_OS_USER:-postgres}"
-POSTGRES_DB="${POSTGRES_DB:-crowdlens}"
-if [[ -z "${POSTGRES_BIN:-}" ]]; then
-  POSTGRES_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+resolve_postgres_home create
 [[ -x "$POSTGRES_BIN/postgres" ]] || {
   echo "postgres: no server binaries found (apt-get install postgresql, or set POSTGRES_BIN)" >&2
   exit 1
@@ -34,9 +28,6 @@ data="$base/data"
 sock="$base/run"
 log="$base/server.log"
 
-as_owner() {
-  if [[ "$(id -u)" == 0 ]]; then runuser -u "$POSTGRES_OS_USER" -- "$@"; else "$@"; fi
-}
 psql_admin() {
   as_owner "$POSTGRES_BIN/psql" -X -q -h 127.0.0.1 -p "$POSTGRES_PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"
 }

@@ -65,8 +65,7 @@ describe('analytics while its PostgreSQL is down', () => {
 
   afterAll(async () => {
     await running?.close();
-    await runDeployScript('postgres/stop.sh', pgEnv()).catch(() => undefined);
-    rmSync(join(REPO_ROOT, '.cache', 'postgres', String(port)), { recursive: true, force: true });
+    await runDeployScript('postgres/stop.sh', { ...pgEnv(), POSTGRES_PURGE: '1' }).catch(() => undefined);
     rmSync(join(REPO_ROOT, '.cache', `outage-${port}`), { recursive: true, force: true });
   });
 
