@@ -272,16 +272,7 @@ export class DistributedHarness {
       async () => ((await admin.listTopics()).some((n) => names.includes(n)) ? undefined : true),
       30_000,
     );
-    const { groups } = await admin.listGroups();
-    if (groups.length > 0) {
-      const results = await admin.deleteGroups(groups.map((g) => g.groupId)).catch((err: unknown) => {
-        const partial = (err as { groups?: { groupId: string; errorCode: number }[] }).groups;
-        if (!partial) throw err;
-        return partial;
-      });
-      const stuck = results.filter((r) => r.errorCode !== 0 && r.errorCode !== 69 /* GROUP_ID_NOT_FOUND */);
-      if (stuck.length > 0) throw new Error(`consumer groups not deleted: ${JSON.stringify(stuck)}`);
-    }
+    await deleteAllGroups(admin);
     await until(
       'the topics to be created again',
       async () =>
@@ -475,4 +466,39 @@ function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
     if (first !== undefined) out[k] = first.toString();
   }
   return out;
+}
+
+/**
+ * Deletes every consumer group. A member that did not leave (its process
+ * killed, or a JoinGroup the broker took but whose answer was lost in a
+ * broker restart) keeps its group non-empty until the broker expires it:
+ * after the session timeout, or the rebalance timeout (60 s) while a
+ * rebalance waits for it. So a NON_EMPTY_GROUP is waited out, and reported.
+ */
+async function deleteAllGroups(admin: Admin, timeoutMs = 90_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const { groups } = await admin.listGroups();
+    if (groups.length === 0) return;
+    const results = await admin.deleteGroups(groups.map((g) => g.groupId)).catch((err: unknown) => {
+      const partial = (err as { groups?: { groupId: string; errorCode: number }[] }).groups;
+      if (!partial) throw err;
+      return partial;
+    });
+    const stuck = results.filter((r) => r.errorCode !== 0 && r.errorCode !== 69 /* GROUP_ID_NOT_FOUND */);
+    if (stuck.length === 0) {
+      if (Date.now() - t0 > 1_000) console.log(`broker reset: lingering group members expired after ${Date.now() - t0} ms`);
+      return;
+    }
+    const { groups: described } = await admin.describeGroups(stuck.map((g) => g.groupId));
+    const lingering = described.map((g) => ({
+      group: g.groupId,
+      state: g.state,
+      members: g.members.map((m) => `${m.clientId}@${m.clientHost} ${m.memberId}`),
+    }));
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`consumer groups still have members after ${timeoutMs} ms: ${JSON.stringify(lingering)}`);
+    if (Date.now() - t0 < 1_000) console.log(`broker reset: waiting for group members to expire: ${JSON.stringify(lingering)}`);
+    await sleep(1_000);
+  }
 }
