@@ -316,6 +316,28 @@ export const RateLimitConfigSchema = z
   })
   .strict();
 
+/** `index/count`, 0-based: ingest process `index` of `count` reads its share of the cameras. */
+export const IngestShardSchema = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'write it as "index/count", 0-based, e.g. "0/3" for the first of three ingest processes')
+  .transform((text, ctx) => {
+    const [index, count] = text.split('/').map(Number) as [number, number];
+    if (count < 1 || count > 1024) ctx.addIssue({ code: 'custom', message: 'count must be between 1 and 1024' });
+    else if (index >= count)
+      ctx.addIssue({ code: 'custom', message: `index ${index} is not below count ${count} (indexes are 0-based)` });
+    return { index, count };
+  });
+export type IngestShard = z.output<typeof IngestShardSchema>;
+
+export const IngestConfigSchema = z
+  .object({
+    shard: IngestShardSchema.optional().describe(
+      'split one camera list across several ingest processes: each reads the cameras that hash to its index',
+    ),
+  })
+  .strict();
+export type IngestConfig = z.infer<typeof IngestConfigSchema>;
+
 export const RoleSchema = z.enum(['embedded', 'ingest', 'inference', 'analytics']);
 export type Role = z.infer<typeof RoleSchema>;
 
@@ -332,6 +354,7 @@ export const AppConfigSchema = z
       .strict()
       .default({ port: 3000, host: '0.0.0.0' }),
     cameras: z.array(CameraConfigSchema).default([]),
+    ingest: IngestConfigSchema.default({}),
     bus: BusConfigSchema.default({ type: 'memory', queueCapacity: 512 }),
     store: StoreConfigSchema.default({ type: 'sqlite' }),
     model: ModelConfigSchema.default({ type: 'faceapi-age-gender' }),

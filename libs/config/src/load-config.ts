@@ -99,6 +99,8 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   if (env.CROWDLENS_ROLE) merged.role = env.CROWDLENS_ROLE;
   if (env.CROWDLENS_DATA_DIR) merged.dataDir = env.CROWDLENS_DATA_DIR;
   if (env.CROWDLENS_LOG_LEVEL) merged.logLevel = env.CROWDLENS_LOG_LEVEL;
+  if (env.CROWDLENS_INGEST_SHARD)
+    merged.ingest = { ...((raw.ingest as object | undefined) ?? {}), shard: env.CROWDLENS_INGEST_SHARD };
   if (env.CROWDLENS_KAFKA_BROKERS) {
     merged.bus = {
       ...((raw.bus as object | undefined) ?? {}),

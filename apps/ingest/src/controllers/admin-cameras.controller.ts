@@ -5,7 +5,8 @@ import { IngestService } from '../services/ingest.service';
 
 /**
  * Cameras of this ingest process, changed at runtime. Changes are saved in
- * `<dataDir>/cameras.json` and survive a restart (see RuntimeCamerasStore).
+ * `<dataDir>/cameras.json` (`cameras.shard-<index>.json` with `ingest.shard`)
+ * and survive a restart (see RuntimeCamerasStore).
  */
 @Controller('api/admin/cameras')
 export class AdminCamerasController {
@@ -13,8 +14,8 @@ export class AdminCamerasController {
 
   @Get()
   @RequireRole('operator')
-  list(): { cameras: AdminCameraDto[] } {
-    return { cameras: this.ingest.cameraDetails() };
+  list(): { shard: { index: number; count: number }; cameras: AdminCameraDto[] } {
+    return { shard: this.ingest.shardInfo(), cameras: this.ingest.cameraDetails() };
   }
 
   /** 201 with the new camera's status; 409 when the id is taken; 400 for a bad body or URL scheme. */

@@ -20,6 +20,7 @@ import {
 } from '@crowdlens/vision';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { CameraShard } from './camera-shard';
 import { IngestMetrics } from './ingest-metrics';
 import {
   effectiveCameras,
@@ -38,6 +39,9 @@ import {
 export class IngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly manager: CameraManager;
   private readonly store: RuntimeCamerasStore;
+  private readonly shard: CameraShard;
+  /** The config file's cameras this process reads: all of them, or its shard's share. */
+  private readonly configCameras: readonly CameraConfig[];
   private changes: RuntimeCameraChanges = NO_CHANGES;
   private ready = false;
 
@@ -57,7 +61,11 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,
     });
-    this.store = new RuntimeCamerasStore(join(config.dataDir, 'cameras.json'));
+    this.shard = config.ingest.shard ? new CameraShard(config.ingest.shard) : CameraShard.WHOLE;
+    this.configCameras = config.cameras.filter((c) => this.shard.owns(c.id));
+    // One file per shard: processes started from one config may share a dataDir.
+    const file = this.shard.sharded ? `cameras.shard-${this.shard.index}.json` : 'cameras.json';
+    this.store = new RuntimeCamerasStore(join(config.dataDir, file));
     Readiness.register('ingest', () => this.ready);
   }
 
@@ -70,7 +78,24 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
       );
     }
     this.changes = loaded.changes;
-    const { cameras, shadowed } = effectiveCameras(this.config.cameras, this.changes);
+    const { cameras, shadowed } = effectiveCameras(this.configCameras, this.changes);
+    if (this.shard.sharded) {
+      this.logger.info(
+        {
+          shard: this.shard.describe(),
+          cameraIds: this.configCameras.map((c) => c.id),
+          configured: this.config.cameras.length,
+        },
+        `ingest ${this.shard.describe()}: reading ${this.configCameras.length} of the ${this.config.cameras.length} configured cameras`,
+      );
+      // Added here when the count was different: they stay here (no other process has them in its file).
+      const moved = this.changes.added.filter((c) => !this.shard.owns(c.id)).map((c) => c.id);
+      if (moved.length > 0)
+        this.logger.warn(
+          { cameraIds: moved, shard: this.shard.describe() },
+          'cameras added at runtime to this shard now hash to another one (the shard count changed): this process keeps reading them',
+        );
+    }
     if (shadowed.length > 0) {
       this.logger.warn({ cameraIds: shadowed }, 'cameras added at runtime now also in the config file: the file wins');
     }
@@ -85,8 +110,17 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
     this.ready = true;
   }
 
-  /** Adds a camera at runtime (admin API). 409 for a taken id, 400 for a URL scheme ffmpeg is not given. */
+  /**
+   * Adds a camera at runtime (admin API). 409 for a taken id or one another
+   * shard owns (so two shards can never both add it), 400 for a URL scheme
+   * ffmpeg is not given.
+   */
   async addCamera(camera: CameraConfig): Promise<CameraDetails> {
+    const owner = this.shard.ownerOf(camera.id);
+    if (owner !== this.shard.index && !this.manager.details(camera.id))
+      throw new ConflictException(
+        `camera "${camera.id}" belongs to ingest ${this.shard.describe(owner)}, not to this process (${this.shard.describe()}): add it through that one`,
+      );
     try {
       inputFromUrl(camera.url, camera, redactUrl(camera.url));
     } catch (err) {
@@ -107,14 +141,26 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Removes a camera; resolves once its ffmpeg child has exited. 404 for an unknown id. */
   async removeCamera(cameraId: string): Promise<void> {
-    if (!(await this.manager.remove(cameraId))) throw new NotFoundException(`camera "${cameraId}" does not exist`);
-    this.persist(withRemoved(this.changes, cameraId, this.config.cameras));
+    if (!(await this.manager.remove(cameraId))) {
+      const owner = this.shard.ownerOf(cameraId);
+      if (owner !== this.shard.index)
+        throw new NotFoundException(
+          `camera "${cameraId}" is not read by this process (${this.shard.describe()}); it would belong to ingest ${this.shard.describe(owner)}`,
+        );
+      throw new NotFoundException(`camera "${cameraId}" does not exist`);
+    }
+    this.persist(withRemoved(this.changes, cameraId, this.configCameras));
     this.metrics.forget(cameraId);
     this.logger.info({ cameraId }, 'camera removed through the admin API');
   }
 
   cameras(): CameraStatus[] {
     return this.manager.list();
+  }
+
+  /** Which share of the config's cameras this process reads (0/1 when not sharded). */
+  shardInfo(): { index: number; count: number } {
+    return { index: this.shard.index, count: this.shard.count };
   }
 
   cameraDetails(): CameraDetails[] {
