@@ -29,19 +29,26 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import pino from 'pino';
-import { CameraConfigSchema, DetectorConfigSchema, TrackerConfigSchema, type DetectorConfig } from '@crowdlens/config';
+import {
+  CameraConfigSchema,
+  CountingConfigSchema,
+  DetectorConfigSchema,
+  TrackerConfigSchema,
+  type DetectorConfig,
+} from '@crowdlens/config';
 import type { Box, FaceCrop } from '@crowdlens/contracts';
 import { repoRoot, tfjsRuntime } from '@crowdlens/common';
 import {
   CameraManager,
-  createFaceDetector,
+  createSceneDetector,
   FfmpegFrameSource,
   iou,
   IouTracker,
   locateFfmpeg,
   solveAssignment,
   type FaceDetection,
-  type FaceDetector,
+  type SceneDetections,
+  type SceneDetector,
   type Frame,
 } from '@crowdlens/vision';
 
@@ -180,9 +187,15 @@ async function runNaive(clip: string, fps: number): Promise<NaiveResult> {
 }
 
 /** Passes detections through and remembers them per frame (by capture time). */
-class RecordingDetector implements FaceDetector {
+/** The face pipeline (counting unit faces): what this bench compares with the naive face loop. */
+const FACES = CountingConfigSchema.parse({ unit: 'faces' });
+
+class RecordingDetector implements SceneDetector {
   readonly byTs = new Map<number, FaceDetection[]>();
-  constructor(private readonly inner: FaceDetector) {}
+  constructor(private readonly inner: SceneDetector) {}
+  get detectsPeople(): boolean {
+    return this.inner.detectsPeople;
+  }
   get concurrency(): number {
     return this.inner.concurrency;
   }
@@ -195,11 +208,11 @@ class RecordingDetector implements FaceDetector {
   close(): Promise<void> {
     return this.inner.close();
   }
-  async detect(frame: Frame): Promise<FaceDetection[]> {
+  async detect(frame: Frame): Promise<SceneDetections> {
     const ts = frame.ts;
-    const faces = await this.inner.detect(frame);
-    this.byTs.set(ts, faces);
-    return faces;
+    const found = await this.inner.detect(frame);
+    this.byTs.set(ts, found.faces);
+    return found;
   }
 }
 
@@ -225,17 +238,19 @@ async function runCrowdLens(
   detector: DetectorConfig,
   motion: boolean,
 ): Promise<PipelineResult> {
-  const recorder = new RecordingDetector(createFaceDetector(detector, logger));
+  const recorder = new RecordingDetector(createSceneDetector({ faces: detector, people: null }, logger));
   const crops: FaceCrop[] = [];
   let stopped: () => void = () => undefined;
   const finished = new Promise<void>((r) => (stopped = r));
   const manager = new CameraManager({
     logger,
     detector,
+    counting: FACES,
     tracker: TrackerConfigSchema.parse({}),
-    faceDetector: recorder,
+    sceneDetector: recorder,
     motion: { enabled: motion },
     cropSink: async (c) => void crops.push(c),
+    trackEventSink: async () => undefined,
     statusSink: (s) => {
       if (s.state === 'stopped') stopped();
     },
@@ -362,8 +377,10 @@ async function runCameras(n: number, detector: DetectorConfig): Promise<CameraRo
   const manager = new CameraManager({
     logger,
     detector,
+    counting: FACES,
     tracker: TrackerConfigSchema.parse({}),
     cropSink: async () => undefined,
+    trackEventSink: async () => undefined,
     statusSink: () => undefined,
     statusIntervalMs: 0,
   });

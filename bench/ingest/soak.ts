@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { CameraConfigSchema, DetectorConfigSchema, TrackerConfigSchema } from '@crowdlens/config';
+import { CameraConfigSchema, CountingConfigSchema, DetectorConfigSchema, TrackerConfigSchema } from '@crowdlens/config';
 import { repoRoot } from '@crowdlens/common';
 import { CameraManager } from '@crowdlens/vision';
 
@@ -50,10 +50,12 @@ async function main(): Promise<void> {
   const manager = new CameraManager({
     logger,
     detector: DetectorConfigSchema.parse({ type: 'ssd', workers: 2 }),
+    counting: CountingConfigSchema.parse({ unit: 'faces' }),
     tracker: TrackerConfigSchema.parse({}),
     cropSink: async () => {
       crops++;
     },
+    trackEventSink: async () => undefined,
     statusSink: () => undefined,
     statusIntervalMs: 5000,
   });

@@ -5,13 +5,21 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CameraConfigSchema, DetectorConfigSchema, TrackerConfigSchema, type CameraConfig } from '@crowdlens/config';
+import {
+  CameraConfigSchema,
+  CountingConfigSchema,
+  DetectorConfigSchema,
+  TrackerConfigSchema,
+  type CameraConfig,
+} from '@crowdlens/config';
 import {
   CameraStatusSchema,
   FaceCropSchema,
+  TrackEventSchema,
   type CameraState,
   type CameraStatus,
   type FaceCrop,
+  type TrackEvent,
 } from '@crowdlens/contracts';
 import { CameraManager } from '@crowdlens/vision';
 
@@ -52,13 +60,16 @@ const camera = (over: Partial<CameraConfig> & { id: string; url: string }): Came
 
 describe('CameraManager on the sample video (real ffmpeg, real detection, worker thread)', () => {
   const crops: FaceCrop[] = [];
+  const trackEvents: TrackEvent[] = [];
   const statuses: CameraStatus[] = [];
   const { logger, lines } = capturingLogger();
   const manager = new CameraManager({
     logger,
     detector: DetectorConfigSchema.parse({ type: 'tiny', inputSize: 416, minScore: 0.5, workers: 1 }),
+    counting: CountingConfigSchema.parse({ unit: 'faces' }),
     tracker: TrackerConfigSchema.parse({ cropsPerTrack: 3 }),
     cropSink: async (c) => void crops.push(c),
+    trackEventSink: async (e) => void trackEvents.push(e),
     statusSink: (s) => void statuses.push(s),
     statusIntervalMs: 1000,
   });
@@ -114,6 +125,33 @@ describe('CameraManager on the sample video (real ffmpeg, real detection, worker
     }
   });
 
+  it('reports every track’s lifetime: one started and one ended event each, first seen to last seen', () => {
+    const s = manager.get('demo') as CameraStatus;
+    for (const e of trackEvents) TrackEventSchema.parse(e);
+    const started = trackEvents.filter((e) => e.kind === 'started');
+    const ended = trackEvents.filter((e) => e.kind === 'ended');
+    expect(started).toHaveLength(s.tracks);
+    expect(new Set(ended.map((e) => e.trackId))).toEqual(new Set(started.map((e) => e.trackId)));
+    expect(ended).toHaveLength(started.length);
+    // The file ended: whoever was in view then ends with the stream, the rest left or timed out.
+    expect(ended.some((e) => e.endReason === 'stream-lost')).toBe(true);
+    for (const e of ended) {
+      const start = started.find((x) => x.trackId === e.trackId) as TrackEvent;
+      expect(e.firstSeenTs).toBe(start.firstSeenTs);
+      expect(e.lastSeenTs).toBeGreaterThanOrEqual(start.lastSeenTs);
+      expect(e.frames).toBeGreaterThanOrEqual(2);
+      expect(e.unit).toBe('face');
+    }
+    // A face shown for seconds is a track of seconds, whatever its crops: dwell is the track's.
+    const longest = Math.max(...ended.map((e) => e.lastSeenTs - e.firstSeenTs));
+    expect(longest).toBeGreaterThan(2000);
+    // Every crop belongs to a reported track, and its started event came first.
+    for (const c of crops) {
+      const i = trackEvents.findIndex((e) => e.trackId === c.trackId && e.kind === 'started');
+      expect(i).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('keeps ids across frames: far fewer tracks than detections', () => {
     const s = manager.get('demo') as CameraStatus;
     expect(s.tracks).toBeLessThan(s.facesDetected / 4);
@@ -135,8 +173,10 @@ describe('CameraManager failures', () => {
   const manager = new CameraManager({
     logger,
     detector: DetectorConfigSchema.parse({ workers: 0 }),
+    counting: CountingConfigSchema.parse({ unit: 'faces' }),
     tracker: TrackerConfigSchema.parse({}),
     cropSink: async () => undefined,
+    trackEventSink: async () => undefined,
     statusSink: (s) => void statuses.push(s),
     capture: { backoff: { initialMs: 200, maxMs: 400 }, ioTimeoutMs: 2000 },
   });

@@ -76,7 +76,7 @@ describe('face detection on the sample video (real TF.js)', () => {
   });
 
   describe('in worker threads', () => {
-    const pool = new DetectorWorkerPool({ ...config, workers: 2 }, { logger });
+    const pool = new DetectorWorkerPool({ faces: { ...config, workers: 2 }, people: null }, { logger });
     beforeAll(() => pool.load(), 120_000);
     afterAll(() => pool.close());
 

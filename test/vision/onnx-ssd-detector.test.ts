@@ -88,14 +88,14 @@ describe('the onnxruntime SSD in detector worker threads', () => {
     const config = DetectorConfigSchema.parse({ type: 'ssd', minScore: 0.5, minFaceSize: 16, workers: 2 });
     const frames = (await sampleFrames(640)).filter((_, i) => i % 4 === 0);
     const local = new OnnxSsdFaceDetector(config);
-    const pool = new DetectorWorkerPool(config, { logger });
+    const pool = new DetectorWorkerPool({ faces: config, people: null }, { logger });
     await Promise.all([local.load(), pool.load()]);
     try {
       expect(pool.backend).toBe('onnxruntime-cpu');
       const want = [];
       for (const f of frames) want.push(await local.detect({ ...f, data: Buffer.from(f.data) }));
       // Both workers busy at once: results must come back to the right caller.
-      const got = await Promise.all(frames.map((f) => pool.detect({ ...f, data: Buffer.from(f.data) })));
+      const got = await Promise.all(frames.map(async (f) => (await pool.detect({ ...f, data: Buffer.from(f.data) })).faces));
       expect(got).toEqual(want);
       expect(want.flat().length).toBeGreaterThan(20);
     } finally {
@@ -110,7 +110,7 @@ describe('the onnxruntime SSD asked for a GPU', () => {
     const cpu = DetectorConfigSchema.parse({ type: 'ssd', minScore: 0.5, minFaceSize: 16, workers: 2 });
     const frames = (await sampleFrames(640)).filter((_, i) => i % 6 === 0);
     const local = new OnnxSsdFaceDetector(cpu);
-    const pool = new DetectorWorkerPool({ ...cpu, executionProvider: 'cuda' }, { logger });
+    const pool = new DetectorWorkerPool({ faces: { ...cpu, executionProvider: 'cuda' }, people: null }, { logger });
     await Promise.all([local.load(), pool.load()]);
     try {
       // This host's onnxruntime-node has no CUDA binaries; a GPU host with them takes the first branch.
@@ -122,7 +122,7 @@ describe('the onnxruntime SSD asked for a GPU', () => {
       expect(local.fallbackReason).toBeNull();
       for (const f of frames) {
         const want = await local.detect({ ...f, data: Buffer.from(f.data) });
-        const got = await pool.detect({ ...f, data: Buffer.from(f.data) });
+        const got = (await pool.detect({ ...f, data: Buffer.from(f.data) })).faces;
         expect(got.length).toBe(want.length);
         got.forEach((g, i) => expect(iou(g.box, (want[i] as FaceDetection).box)).toBeGreaterThan(0.99));
       }

@@ -87,6 +87,14 @@ export const KafkaBusConfigSchema = z
     brokers: z.array(z.string().min(1)).min(1).describe('host:port list'),
     clientId: z.string().min(1).default('crowdlens'),
     partitions: z.number().int().min(1).default(6).describe('partitions for topics this service provisions'),
+    newGroupsStartFrom: z
+      .enum(['earliest', 'latest'])
+      .default('earliest')
+      .describe(
+        'where a consumer group with no committed offsets starts: earliest = the oldest retained message, ' +
+          'so nothing published before a consumer first ran is lost to start order (consumers are idempotent); ' +
+          'latest = only what is published after it joins',
+      ),
     cropRetentionMs: z
       .number()
       .int()
@@ -215,6 +223,51 @@ export const TrackerConfigSchema = z
   })
   .strict();
 export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
+
+export const PersonDetectorConfigSchema = z
+  .object({
+    inputSize: z
+      .number()
+      .int()
+      .multipleOf(32)
+      .min(192)
+      .max(1024)
+      .default(416)
+      .describe('person detector input (square, px); larger finds smaller people and costs more'),
+    minScore: z.number().min(0).max(1).default(0.35).describe('person detections below this confidence are ignored'),
+    modelPath: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('ONNX person detector; default: the bundled NanoDet-g (assets/models/nanodet-g)'),
+  })
+  .strict();
+export type PersonDetectorConfig = z.infer<typeof PersonDetectorConfigSchema>;
+
+export const CountingConfigSchema = z
+  .object({
+    unit: z
+      .enum(['people', 'faces'])
+      .default('people')
+      .describe(
+        'what a visitor is: a tracked person (body detector + faces attached to bodies; counts people whose faces are too small to see) or a tracked face',
+      ),
+    minGenderFacePx: z
+      .number()
+      .int()
+      .min(8)
+      .default(32)
+      .describe('faces smaller than this (px, analysed frame) are not classified: their person stays "unknown"'),
+    heartbeatMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(30_000)
+      .describe('a live track reports how long it has been in view this often (dwell survives an ingest crash)'),
+    personDetector: PersonDetectorConfigSchema.default(PersonDetectorConfigSchema.parse({})),
+  })
+  .strict();
+export type CountingConfig = z.infer<typeof CountingConfigSchema>;
 
 export const MotionConfigSchema = z
   .object({
@@ -362,6 +415,7 @@ export const AppConfigSchema = z
     detector: DetectorConfigSchema.default(DetectorConfigSchema.parse({})),
     tracker: TrackerConfigSchema.default(TrackerConfigSchema.parse({})),
     motion: MotionConfigSchema.default(MotionConfigSchema.parse({})),
+    counting: CountingConfigSchema.default(CountingConfigSchema.parse({})),
     analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
     auth: AuthConfigSchema.default(AuthConfigSchema.parse({})),
     rateLimit: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),

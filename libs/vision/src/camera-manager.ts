@@ -1,16 +1,28 @@
-import { redactUrl, type CameraConfig, type DetectorConfig, type TrackerConfig } from '@crowdlens/config';
-import { CAMERA_STATUS_SCHEMA_VERSION, type CameraState, type CameraStatus, type FaceCrop } from '@crowdlens/contracts';
+import {
+  redactUrl,
+  type CameraConfig,
+  type CountingConfig,
+  type DetectorConfig,
+  type TrackerConfig,
+} from '@crowdlens/config';
+import {
+  CAMERA_STATUS_SCHEMA_VERSION,
+  type CameraState,
+  type CameraStatus,
+  type FaceCrop,
+  type TrackEvent,
+} from '@crowdlens/contracts';
 import type { Logger } from '@crowdlens/common';
 import type { BackoffOptions } from './capture/backoff';
 import { CameraSupervisor } from './capture/camera-supervisor';
 import { FfmpegFrameSource } from './capture/ffmpeg-frame-source';
 import type { FrameSource } from './capture/frame-source.port';
 import { FaceCropper } from './crop/face-cropper';
-import { createFaceDetector } from './detection/create-face-detector';
-import type { FaceDetector } from './detection/face-detector.port';
+import { createSceneDetector } from './detection/create-scene-detector';
+import type { SceneDetector } from './detection/scene-detector.port';
 import { inputFromUrl } from './ffmpeg/ffmpeg-args';
 import { locateFfmpeg, type FfmpegBinary } from './ffmpeg/ffmpeg-locator';
-import { CameraPipeline } from './pipeline/camera-pipeline';
+import { CameraPipeline, type CountingOptions } from './pipeline/camera-pipeline';
 import { CameraStats } from './pipeline/camera-stats';
 import type { MotionGateOptions } from './pipeline/motion-gate';
 import type { IouTrackerOptions } from './tracking/iou-tracker';
@@ -18,6 +30,8 @@ import type { IouTrackerOptions } from './tracking/iou-tracker';
 export interface CameraManagerOptions {
   readonly logger: Logger;
   readonly detector: DetectorConfig;
+  /** What a visitor is (people or faces), the gender face floor, heartbeats, the person detector. */
+  readonly counting: CountingConfig;
   readonly tracker: TrackerConfig;
   /**
    * Tracker settings the config file does not carry. Default: a track is
@@ -28,12 +42,14 @@ export interface CameraManagerOptions {
   readonly motion?: Partial<MotionGateOptions>;
   /** Receives every selected face crop; a slow sink slows analysis, never capture. */
   readonly cropSink: (crop: FaceCrop) => Promise<void>;
+  /** Receives every track's lifecycle (started, heartbeats, ended), in order per camera. */
+  readonly trackEventSink: (event: TrackEvent) => Promise<void>;
   /** Receives a status on every state change and, while streaming, every `statusIntervalMs`. */
   readonly statusSink: (status: CameraStatus) => void;
   /** Periodic status while a camera runs (counters, fps); 0 = state changes only. */
   readonly statusIntervalMs?: number;
-  /** Inject a detector (tests, custom backends); default built from `detector` config. */
-  readonly faceDetector?: FaceDetector;
+  /** Inject a detector (tests, custom backends); default built from the `detector` and `counting` config. */
+  readonly sceneDetector?: SceneDetector;
   /** Default: locateFfmpeg() on first use. */
   readonly ffmpeg?: FfmpegBinary;
   /** Capture tuning, mostly for tests. */
@@ -85,8 +101,8 @@ export class DuplicateCameraError extends Error {
  */
 export class CameraManager {
   private readonly cameras = new Map<string, ManagedCamera>();
-  private detector: FaceDetector | null = null;
-  private detectorReady: Promise<FaceDetector> | null = null;
+  private detector: SceneDetector | null = null;
+  private detectorReady: Promise<SceneDetector> | null = null;
   private readonly cropper = new FaceCropper();
   private stopped = false;
 
@@ -112,11 +128,13 @@ export class CameraManager {
     const pipeline = new CameraPipeline({
       cameraId: camera.id,
       detector,
+      counting: this.countingOptions(),
       cropper: this.cropper,
       tracker: this.opts.tracker,
       tracking: { minHits: DEFAULT_MIN_HITS, ...this.opts.tracking },
       ...(this.opts.motion ? { motion: this.opts.motion } : {}),
       cropSink: this.opts.cropSink,
+      trackEventSink: this.opts.trackEventSink,
       stats,
       logger,
       overflow: isFile && !camera.realtime ? 'backpressure' : 'drop-oldest',
@@ -205,9 +223,24 @@ export class CameraManager {
     this.opts.statusSink(this.statusOf(managed));
   }
 
-  private ensureDetector(): Promise<FaceDetector> {
+  private countingOptions(): CountingOptions {
+    const { counting } = this.opts;
+    return {
+      unit: counting.unit === 'people' ? 'person' : 'face',
+      minGenderFacePx: counting.minGenderFacePx,
+      heartbeatMs: counting.heartbeatMs,
+    };
+  }
+
+  private ensureDetector(): Promise<SceneDetector> {
     this.detectorReady ??= (async () => {
-      const detector = this.opts.faceDetector ?? createFaceDetector(this.opts.detector, this.opts.logger);
+      const { counting } = this.opts;
+      const detector =
+        this.opts.sceneDetector ??
+        createSceneDetector(
+          { faces: this.opts.detector, people: counting.unit === 'people' ? counting.personDetector : null },
+          this.opts.logger,
+        );
       await detector.load();
       if (detector.fallbackReason) {
         this.opts.logger.warn(
@@ -250,13 +283,18 @@ export class CameraManager {
       managed.heartbeat = null;
     }
     if (state === 'stopped') {
-      // A file ended: its last frames are still in the pipeline. Publish the
-      // final counters once they are analysed.
-      void managed.pipeline.idle().then(() => {
-        if (this.cameras.get(cameraId) === managed) this.opts.statusSink(this.statusOf(managed));
-      });
+      // A file ended: its last frames are still in the pipeline. End the
+      // people still in view and publish the final counters once they are analysed.
+      void managed.pipeline
+        .idle()
+        .then(() => managed.pipeline.finishRun('stream-lost'))
+        .then(() => {
+          if (this.cameras.get(cameraId) === managed) this.opts.statusSink(this.statusOf(managed));
+        });
       return;
     }
+    // The stream is gone (retrying or given up): whoever was in view is not seen any more.
+    if (state === 'backoff' || state === 'failed') void managed.pipeline.finishRun('stream-lost');
     this.opts.statusSink(this.statusOf(managed));
   }
 

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
-import { DetectorConfigSchema, TrackerConfigSchema, type DetectorConfigInput } from '@crowdlens/config';
-import type { CameraStatus, FaceCrop } from '@crowdlens/contracts';
+import {
+  CountingConfigSchema,
+  DetectorConfigSchema,
+  TrackerConfigSchema,
+  type DetectorConfigInput,
+} from '@crowdlens/config';
+import type { CameraStatus, FaceCrop, TrackEvent } from '@crowdlens/contracts';
 import { CameraManager } from '@crowdlens/vision';
 
 /**
@@ -12,13 +17,17 @@ export async function startTestCameraManager(opts: {
   readonly logger: Logger;
   readonly crops: FaceCrop[];
   readonly statuses?: CameraStatus[];
+  readonly trackEvents?: TrackEvent[];
   readonly detector?: DetectorConfigInput;
 }): Promise<CameraManager> {
   const manager = new CameraManager({
     logger: opts.logger,
     detector: DetectorConfigSchema.parse({ workers: 1, ...opts.detector }),
+    // Faces as the unit: these tests are about capture, and the face detector alone is cheaper.
+    counting: CountingConfigSchema.parse({ unit: 'faces' }),
     tracker: TrackerConfigSchema.parse({}),
     cropSink: async (c) => void opts.crops.push(c),
+    trackEventSink: async (e) => void opts.trackEvents?.push(e),
     statusSink: (s) => void opts.statuses?.push(s),
     statusIntervalMs: 0,
     capture: { backoff: { initialMs: 500, maxMs: 2000 }, ioTimeoutMs: 3000, stallTimeoutMs: 5000 },

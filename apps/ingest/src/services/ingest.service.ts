@@ -9,7 +9,14 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, redactText, redactUrl, type AppConfig, type CameraConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
-import { CAMERA_STATUS_TOPIC, FACE_CROPS_TOPIC, type CameraStatus, type FaceCrop } from '@crowdlens/contracts';
+import {
+  CAMERA_STATUS_TOPIC,
+  FACE_CROPS_TOPIC,
+  TRACK_EVENTS_TOPIC,
+  type CameraStatus,
+  type FaceCrop,
+  type TrackEvent,
+} from '@crowdlens/contracts';
 import { LOGGER, Readiness } from '@crowdlens/common';
 import {
   CameraManager,
@@ -54,10 +61,12 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
     this.manager = new CameraManager({
       logger: logger.child({ component: 'ingest' }),
       detector: config.detector,
+      counting: config.counting,
       tracker: config.tracker,
       tracking: { minHits: config.tracker.minHits },
       motion: config.motion,
       cropSink: (crop) => this.publishCrop(crop),
+      trackEventSink: (event) => this.publishTrackEvent(event),
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,
     });
@@ -183,6 +192,10 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
   private async publishCrop(crop: FaceCrop): Promise<void> {
     await this.bus.publish(FACE_CROPS_TOPIC, crop);
     this.metrics.crop(crop.cameraId);
+  }
+
+  private async publishTrackEvent(event: TrackEvent): Promise<void> {
+    await this.bus.publish(TRACK_EVENTS_TOPIC, event);
   }
 
   private publishStatus(status: CameraStatus): void {

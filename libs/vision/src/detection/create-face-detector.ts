@@ -1,6 +1,4 @@
 import type { DetectorConfig } from '@crowdlens/config';
-import type { Logger } from '@crowdlens/common';
-import { DetectorWorkerPool } from './detector-worker-pool';
 import type { FaceDetector } from './face-detector.port';
 import { FaceapiFaceDetector } from './faceapi-face-detector';
 import { OnnxSsdFaceDetector } from './onnx-ssd-face-detector';
@@ -14,9 +12,4 @@ export function detectorEngine(config: DetectorConfig): 'onnx' | 'tfjs' {
 /** One detector on the calling thread: used directly when `workers` is 0, and inside each worker. */
 export function createThreadDetector(config: DetectorConfig): FaceDetector {
   return detectorEngine(config) === 'onnx' ? new OnnxSsdFaceDetector(config) : new FaceapiFaceDetector(config);
-}
-
-/** `workers: 0` detects on the calling thread (debugging, tiny deployments); otherwise a worker pool. */
-export function createFaceDetector(config: DetectorConfig, logger: Logger): FaceDetector {
-  return config.workers === 0 ? createThreadDetector(config) : new DetectorWorkerPool(config, { logger });
 }

@@ -1,11 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DetectorConfig } from '@crowdlens/config';
 import type { Logger } from '@crowdlens/common';
 import type { Frame } from '../frame';
-import type { DetectRequest, DetectorWorkerData, DetectorWorkerMessage } from './detector-worker-protocol';
-import type { FaceDetection, FaceDetector } from './face-detector.port';
+import type {
+  DetectRequest,
+  DetectorWorkerData,
+  DetectorWorkerMessage,
+  SceneDetectorConfig,
+} from './detector-worker-protocol';
+import type { SceneDetections, SceneDetector } from './scene-detector.port';
 
 const WORKER_FILE = 'detector-worker.js';
 /** Where `tsc -p tsconfig.build.json` puts the compiled worker, relative to the repo root. */
@@ -45,7 +49,7 @@ export function resolveDetectorWorkerScript(fromFile: string = __filename, logge
 interface Job {
   readonly id: number;
   readonly frame: Frame;
-  readonly resolve: (faces: FaceDetection[]) => void;
+  readonly resolve: (found: SceneDetections) => void;
   readonly reject: (err: Error) => void;
 }
 
@@ -70,7 +74,7 @@ export interface DetectorWorkerPoolOptions {
  * at most `concurrency` frames in flight per camera. A worker that dies fails
  * its job and is replaced.
  */
-export class DetectorWorkerPool implements FaceDetector {
+export class DetectorWorkerPool implements SceneDetector {
   readonly concurrency: number;
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
@@ -80,13 +84,20 @@ export class DetectorWorkerPool implements FaceDetector {
   private fallback: string | null = null;
   private script = '';
 
+  private readonly workers: number;
+
   constructor(
-    private readonly config: DetectorConfig,
+    private readonly config: SceneDetectorConfig,
     private readonly opts: DetectorWorkerPoolOptions,
   ) {
-    if (config.workers < 1)
-      throw new RangeError('DetectorWorkerPool needs at least one worker; use FaceapiFaceDetector for 0');
-    this.concurrency = config.workers;
+    this.workers = config.faces.workers;
+    if (this.workers < 1)
+      throw new RangeError('DetectorWorkerPool needs at least one worker; use ThreadSceneDetector for 0');
+    this.concurrency = this.workers;
+  }
+
+  get detectsPeople(): boolean {
+    return this.config.people !== null;
   }
 
   get backend(): string {
@@ -100,7 +111,7 @@ export class DetectorWorkerPool implements FaceDetector {
   async load(): Promise<void> {
     if (this.slots.length > 0) return;
     this.script = this.opts.workerScript ?? resolveDetectorWorkerScript(__filename, this.opts.logger);
-    const started = Array.from({ length: this.config.workers }, () => this.spawn());
+    const started = Array.from({ length: this.workers }, () => this.spawn());
     try {
       await Promise.all(started.map((s) => s.ready));
     } catch (err) {
@@ -108,15 +119,15 @@ export class DetectorWorkerPool implements FaceDetector {
       throw err;
     }
     this.opts.logger.info(
-      { workers: this.config.workers, backend: this.backendName, type: this.config.type },
-      'face detector workers ready',
+      { workers: this.workers, backend: this.backendName, type: this.config.faces.type, people: this.detectsPeople },
+      'detector workers ready',
     );
   }
 
-  detect(frame: Frame): Promise<FaceDetection[]> {
+  detect(frame: Frame): Promise<SceneDetections> {
     if (this.closed) return Promise.reject(new Error('detector pool is closed'));
     if (this.slots.length === 0) return Promise.reject(new Error('DetectorWorkerPool.detect called before load()'));
-    return new Promise<FaceDetection[]>((resolvePromise, reject) => {
+    return new Promise<SceneDetections>((resolvePromise, reject) => {
       this.waiting.push({ id: this.nextId++, frame, resolve: resolvePromise, reject });
       this.dispatch();
     });
@@ -199,8 +210,8 @@ export class DetectorWorkerPool implements FaceDetector {
     if (job && job.id === msg.id) {
       // The transferred buffer comes home: the frame is whole again.
       job.frame.data = Buffer.from(msg.buffer);
-      if (msg.type === 'result') job.resolve(msg.faces);
-      else job.reject(new Error(`face detection failed: ${msg.message}`));
+      if (msg.type === 'result') job.resolve({ faces: msg.faces, people: msg.people });
+      else job.reject(new Error(`detection failed: ${msg.message}`));
     }
     this.dispatch();
   }

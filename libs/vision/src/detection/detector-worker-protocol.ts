@@ -1,10 +1,17 @@
-import type { DetectorConfig } from '@crowdlens/config';
+import type { DetectorConfig, PersonDetectorConfig } from '@crowdlens/config';
 import type { FaceDetection } from './face-detector.port';
+import type { PersonDetection } from './person-detector.port';
 
 /** Messages between DetectorWorkerPool and detector-worker, kept in one place so both sides agree. */
 
+/** Face detector settings, and the person detector's when people are counted (null: faces only). */
+export interface SceneDetectorConfig {
+  readonly faces: DetectorConfig;
+  readonly people: PersonDetectorConfig | null;
+}
+
 export interface DetectorWorkerData {
-  readonly config: DetectorConfig;
+  readonly config: SceneDetectorConfig;
 }
 
 export interface DetectRequest {
@@ -18,5 +25,11 @@ export interface DetectRequest {
 export type DetectorWorkerMessage =
   | { readonly type: 'ready'; readonly backend: string; readonly fallbackReason: string | null }
   | { readonly type: 'load-error'; readonly message: string }
-  | { readonly type: 'result'; readonly id: number; readonly faces: FaceDetection[]; readonly buffer: ArrayBuffer }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly faces: FaceDetection[];
+      readonly people: PersonDetection[];
+      readonly buffer: ArrayBuffer;
+    }
   | { readonly type: 'detect-error'; readonly id: number; readonly message: string; readonly buffer: ArrayBuffer };

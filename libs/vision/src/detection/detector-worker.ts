@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Frame } from '../frame';
 import type { DetectRequest, DetectorWorkerData, DetectorWorkerMessage } from './detector-worker-protocol';
-import { createThreadDetector } from './create-face-detector';
+import { createThreadSceneDetector } from './create-scene-detector';
 
 function post(msg: DetectorWorkerMessage, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(msg, transfer);
@@ -21,7 +21,7 @@ function errorMessage(err: unknown): string {
 if (!parentPort) throw new Error('detector-worker must run as a worker thread');
 
 const { config } = workerData as DetectorWorkerData;
-const detector = createThreadDetector(config);
+const detector = createThreadSceneDetector(config);
 
 detector.load().then(
   () => post({ type: 'ready', backend: detector.backend, fallbackReason: detector.fallbackReason ?? null }),
@@ -32,7 +32,7 @@ detector.load().then(
 parentPort.on('message', (req: DetectRequest) => {
   const frame: Frame = { data: Buffer.from(req.buffer), width: req.width, height: req.height, ts: 0, seq: 0 };
   detector.detect(frame).then(
-    (faces) => post({ type: 'result', id: req.id, faces, buffer: req.buffer }, [req.buffer]),
+    ({ faces, people }) => post({ type: 'result', id: req.id, faces, people, buffer: req.buffer }, [req.buffer]),
     (err: unknown) =>
       post({ type: 'detect-error', id: req.id, message: errorMessage(err), buffer: req.buffer }, [req.buffer]),
   );

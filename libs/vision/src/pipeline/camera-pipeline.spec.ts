@@ -1,22 +1,33 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FaceCropSchema, type FaceCrop } from '@crowdlens/contracts';
+import { FaceCropSchema, TrackEventSchema, type FaceCrop, type TrackEvent } from '@crowdlens/contracts';
 import { FaceCropper } from '../crop/face-cropper';
-import type { FaceDetection, FaceDetector } from '../detection/face-detector.port';
+import type { FaceDetection } from '../detection/face-detector.port';
+import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';
 import type { Frame } from '../frame';
-import { CameraPipeline, type OverflowPolicy } from './camera-pipeline';
+import { CameraPipeline, type CountingOptions, type OverflowPolicy } from './camera-pipeline';
 import { CameraStats } from './camera-stats';
 import type { MotionGateOptions } from './motion-gate';
 
 /** Detector whose answers the test releases by hand, possibly out of order. */
-class ManualDetector implements FaceDetector {
+class ManualDetector implements SceneDetector {
   readonly backend = 'manual';
-  readonly calls: { frame: Frame; resolve: (f: FaceDetection[]) => void; reject: (e: Error) => void }[] = [];
-  constructor(readonly concurrency = 1) {}
+  readonly calls: {
+    frame: Frame;
+    resolve: (f: FaceDetection[]) => void;
+    resolveScene: (found: SceneDetections) => void;
+    reject: (e: Error) => void;
+  }[] = [];
+  constructor(
+    readonly concurrency = 1,
+    readonly detectsPeople = false,
+  ) {}
   async load(): Promise<void> {}
   async close(): Promise<void> {}
-  detect(frame: Frame): Promise<FaceDetection[]> {
-    return new Promise((resolve, reject) => this.calls.push({ frame, resolve, reject }));
+  detect(frame: Frame): Promise<SceneDetections> {
+    return new Promise((resolve, reject) =>
+      this.calls.push({ frame, resolve: (faces) => resolve({ faces, people: [] }), resolveScene: resolve, reject }),
+    );
   }
 }
 
@@ -43,15 +54,18 @@ function setup(
   overflow: OverflowPolicy = 'drop-oldest',
   concurrency = 1,
   cropsPerTrack = 2,
-  extra: { motion?: Partial<MotionGateOptions>; minHits?: number } = {},
+  extra: { motion?: Partial<MotionGateOptions>; minHits?: number; counting?: Partial<CountingOptions> } = {},
 ) {
-  const detector = new ManualDetector(concurrency);
+  const counting: CountingOptions = { unit: 'face', minGenderFacePx: 8, heartbeatMs: 30_000, ...extra.counting };
+  const detector = new ManualDetector(concurrency, counting.unit === 'person');
   const stats = new CameraStats();
   const crops: FaceCrop[] = [];
+  const events: TrackEvent[] = [];
   const pauses: boolean[] = [];
   const pipeline = new CameraPipeline({
     cameraId: 'cam-1',
     detector,
+    counting,
     cropper: new FaceCropper(),
     tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack, minHits: extra.minHits ?? 1 },
     // The synthetic frames barely differ: gating is tested on its own below.
@@ -60,12 +74,15 @@ function setup(
     cropSink: async (c) => {
       crops.push(c);
     },
+    trackEventSink: async (e) => {
+      events.push(e);
+    },
     stats,
     logger: pino({ level: 'silent' }),
     overflow,
     onBackpressure: (p) => pauses.push(p),
   });
-  return { detector, stats, crops, pauses, pipeline };
+  return { detector, stats, crops, events, pauses, pipeline };
 }
 
 describe('CameraPipeline', () => {
@@ -197,5 +214,79 @@ describe('CameraPipeline', () => {
     expect(stats.tracks).toBe(1);
     expect(crops).toHaveLength(1);
     expect(crops[0]?.frameTs).toBe(frame(1).ts);
+  });
+
+  it('reports each track started before its crops, and ends the open ones with the run and at shutdown', async () => {
+    const { detector, crops, events, pipeline } = setup('drop-oldest', 1, 1);
+    pipeline.push(frame(0));
+    (await call(detector, 0)).resolve([faceAt(20)]);
+    await flush();
+    expect(events.map((e) => e.kind)).toEqual(['started']);
+    expect(crops[0]?.trackId).toBe(events[0]?.trackId);
+    pipeline.startRun(); // reconnect: that person cannot continue
+    pipeline.push(frame(1));
+    (await call(detector, 1)).resolve([faceAt(20)]);
+    await pipeline.stop();
+    for (const e of events) TrackEventSchema.parse(e);
+    expect(events.map((e) => [e.kind, e.endReason])).toEqual([
+      ['started', null],
+      ['ended', 'stream-lost'],
+      ['started', null],
+      ['ended', 'shutdown'],
+    ]);
+    expect(events[1]).toMatchObject({ firstSeenTs: frame(0).ts, lastSeenTs: frame(0).ts });
+  });
+
+  it('does not classify faces below the gender floor, but still reports the person and their face size', async () => {
+    const { detector, crops, events, stats, pipeline } = setup('drop-oldest', 1, 3, {
+      counting: { minGenderFacePx: 61 },
+    });
+    for (let i = 0; i < 3; i++) {
+      pipeline.push(frame(i));
+      (await call(detector, i)).resolve([faceAt(20 + i)]);
+      await flush();
+    }
+    await pipeline.stop();
+    expect(crops).toHaveLength(0);
+    expect(stats.facesBelowFloor).toBe(3);
+    expect(events.at(-1)).toMatchObject({ kind: 'ended', largestFacePx: 60, frames: 3 });
+  });
+
+  it('in people mode counts a body without a face, and sends a face on a body under the body’s track', async () => {
+    const { detector, crops, events, pipeline } = setup('drop-oldest', 1, 3, { counting: { unit: 'person' } });
+    const body = (x: number) => ({ box: { x, y: 5, width: 40, height: 110 }, score: 0.7 });
+    const headOf = (x: number) => ({ box: { x: x + 8, y: 8, width: 24, height: 24 }, score: 0.9 });
+    for (let i = 0; i < 3; i++) {
+      pipeline.push(frame(i));
+      // A person far away (no face) and one close enough for a face.
+      (await call(detector, i)).resolveScene({ people: [body(10 + i), body(100 + i)], faces: [headOf(100 + i)] });
+      await flush();
+    }
+    await pipeline.stop();
+    const started = events.filter((e) => e.kind === 'started');
+    expect(started).toHaveLength(2);
+    expect(started.every((e) => e.unit === 'person')).toBe(true);
+    expect(new Set(crops.map((c) => c.trackId)).size).toBe(1);
+    const withFace = events.find((e) => e.kind === 'ended' && e.largestFacePx > 0);
+    expect(withFace?.trackId).toBe(crops[0]?.trackId);
+    expect(crops[0]?.box).toEqual(headOf(100).box);
+  });
+
+  it('refuses to count people with a detector that does not detect them', () => {
+    expect(
+      () =>
+        new CameraPipeline({
+          cameraId: 'c',
+          detector: new ManualDetector(1, false),
+          counting: { unit: 'person', minGenderFacePx: 32, heartbeatMs: 30_000 },
+          cropper: new FaceCropper(),
+          tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack: 1, minHits: 1 },
+          cropSink: async () => undefined,
+          trackEventSink: async () => undefined,
+          stats: new CameraStats(),
+          logger: pino({ level: 'silent' }),
+          overflow: 'drop-oldest',
+        }),
+    ).toThrow(/detects people/);
   });
 });

@@ -1,17 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import type { TrackerConfig } from '@crowdlens/config';
-import { FACE_CROP_SCHEMA_VERSION, type FaceCrop } from '@crowdlens/contracts';
+import {
+  FACE_CROP_SCHEMA_VERSION,
+  type FaceCrop,
+  type TrackEndReason,
+  type TrackEvent,
+  type TrackUnit,
+} from '@crowdlens/contracts';
 import type { Logger } from '@crowdlens/common';
 import { BestCropSelector } from '../crop/best-crop-selector';
 import type { FaceCropper } from '../crop/face-cropper';
-import type { FaceDetection, FaceDetector } from '../detection/face-detector.port';
+import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';
 import type { Frame } from '../frame';
+import { attachFaces, type CountedSubject } from '../tracking/face-person-matcher';
 import { IouTracker, type IouTrackerOptions } from '../tracking/iou-tracker';
+import { TrackLifecycle } from '../tracking/track-lifecycle';
 import type { CameraStats } from './camera-stats';
 import { DropOldestQueue } from './frame-queue';
 import { MotionGate, type MotionGateOptions } from './motion-gate';
 
 export type CropSink = (crop: FaceCrop) => Promise<void>;
+export type TrackEventSink = (event: TrackEvent) => Promise<void>;
+
+/** How visitors are counted: see CountingConfig. */
+export interface CountingOptions {
+  readonly unit: TrackUnit;
+  /** Faces smaller than this (px) are not classified; their person stays unknown. */
+  readonly minGenderFacePx: number;
+  readonly heartbeatMs: number;
+}
 
 /**
  * `drop-oldest`: live cameras (and real-time files) never wait for detection.
@@ -22,7 +39,9 @@ export type OverflowPolicy = 'drop-oldest' | 'backpressure';
 
 export interface CameraPipelineOptions {
   readonly cameraId: string;
-  readonly detector: FaceDetector;
+  /** Faces, and people when `counting.unit` is person (the detector must then detect people). */
+  readonly detector: SceneDetector;
+  readonly counting: CountingOptions;
   readonly cropper: FaceCropper;
   readonly tracker: TrackerConfig;
   /** Tracker settings beyond the config file's (SORT min hits, re-association). */
@@ -30,6 +49,7 @@ export interface CameraPipelineOptions {
   /** Skip detection on frames where nothing changed; default on (see MotionGate). */
   readonly motion?: Partial<MotionGateOptions>;
   readonly cropSink: CropSink;
+  readonly trackEventSink: TrackEventSink;
   readonly stats: CameraStats;
   /** Logger bound to the camera. */
   readonly logger: Logger;
@@ -43,6 +63,7 @@ export interface CameraPipelineOptions {
 /** State that lives for one capture run: a reconnect starts fresh ids. */
 interface RunContext {
   readonly tracker: IouTracker;
+  readonly lifecycle: TrackLifecycle;
   readonly selector: BestCropSelector;
   readonly gate: MotionGate;
   /** Time of the newest frame skipped by the gate; applied to the tracker in frame order. */
@@ -70,6 +91,8 @@ export class CameraPipeline {
   private readonly now: () => number;
 
   constructor(private readonly opts: CameraPipelineOptions) {
+    if (opts.counting.unit === 'person' && !opts.detector.detectsPeople)
+      throw new Error('counting people needs a detector that detects people (counting.unit is person)');
     this.queue = new DropOldestQueue(opts.queueCapacity ?? 2);
     this.now = opts.now ?? Date.now;
     this.run = this.newRun();
@@ -77,7 +100,18 @@ export class CameraPipeline {
 
   /** A new capture run: tracks of the previous one cannot continue across a reconnect. */
   startRun(): void {
+    this.finishRun('stream-lost');
     this.run = this.newRun();
+  }
+
+  /**
+   * The stream ended or dropped: the current run's open tracks end now, after
+   * the frames already in flight (their people were there until then).
+   */
+  finishRun(reason: Extract<TrackEndReason, 'shutdown' | 'stream-lost'>): Promise<void> {
+    const { lifecycle } = this.run;
+    this.chain = this.chain.then(() => this.emit(lifecycle.closeAll(reason)));
+    return this.chain;
   }
 
   get queued(): number {
@@ -107,17 +141,24 @@ export class CameraPipeline {
     while (this.queue.size > 0 || this.inFlight > 0) await this.chain;
   }
 
-  /** Stops accepting frames and waits for the ones in flight (their crops still go out). */
+  /** Stops accepting frames, waits for the ones in flight (their crops still go out), then ends the open tracks. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.opts.stats.framesDropped += this.queue.clear().length;
     await this.chain;
+    await this.finishRun('shutdown');
   }
 
   private newRun(): RunContext {
     const runId = randomUUID().slice(0, 8);
     return {
       tracker: new IouTracker({ ...this.opts.tracking, ...this.opts.tracker }, `${this.opts.cameraId}-${runId}`),
+      lifecycle: new TrackLifecycle({
+        cameraId: this.opts.cameraId,
+        unit: this.opts.counting.unit,
+        heartbeatMs: this.opts.counting.heartbeatMs,
+        now: this.now,
+      }),
       selector: new BestCropSelector(this.opts.tracker.cropsPerTrack),
       gate: new MotionGate(this.opts.motion),
       lastSkippedTs: Number.NEGATIVE_INFINITY,
@@ -131,16 +172,16 @@ export class CameraPipeline {
       this.inFlight++;
       const startedAt = performance.now();
       const detection = this.opts.detector.detect(item.frame).then(
-        (faces) => {
+        (found: SceneDetections) => {
           this.opts.stats.markDetected(performance.now() - startedAt);
-          return { ok: true as const, faces };
+          return { ok: true as const, found };
         },
         (err: unknown) => ({ ok: false as const, err }),
       );
       this.chain = this.chain
         .then(async () => {
           const result = await detection;
-          if (result.ok) await this.process(item, result.faces);
+          if (result.ok) await this.process(item, result.found);
           else this.onDetectError(result.err);
         })
         .catch((err: unknown) => this.opts.logger.error({ err }, 'camera pipeline stage failed'))
@@ -165,32 +206,58 @@ export class CameraPipeline {
   private onDetectError(err: unknown): void {
     this.opts.stats.detectErrors++;
     this.opts.stats.framesDropped++;
-    this.opts.logger.warn({ err }, 'face detection failed; frame skipped');
+    this.opts.logger.warn({ err }, 'detection failed; frame skipped');
   }
 
-  private async process({ frame, run }: QueuedFrame, faces: FaceDetection[]): Promise<void> {
-    const { stats } = this.opts;
+  private async process({ frame, run }: QueuedFrame, found: SceneDetections): Promise<void> {
+    const { stats, counting } = this.opts;
     const now = this.now();
     stats.markAnalysed(now);
-    stats.markFaces(now, faces.length);
+    stats.markFaces(now, found.faces.length);
+    stats.peopleDetected += found.people.length;
     // Frames skipped since the previous analysed one: nothing moved, so the
     // tracks seen then are still there (kept alive, not aged out).
     if (run.lastSkippedTs > run.tracker.lastFrameTs && run.lastSkippedTs < frame.ts)
       run.tracker.coast(run.lastSkippedTs);
-    const update = run.tracker.update(faces, frame.ts);
+    const subjects: CountedSubject[] =
+      counting.unit === 'person'
+        ? attachFaces(found.people, found.faces, frame)
+        : found.faces.map((f) => ({ box: f.box, score: f.score, face: f, fromFace: false }));
+    const update = run.tracker.update(subjects, frame.ts);
     for (const id of update.ended) run.selector.end(id);
     stats.tracks += update.faces.filter((f) => f.isNew).length;
-    for (const face of update.faces) {
-      if (!run.selector.wants(face.trackId)) continue;
+    const tracked = update.faces.map((t) => ({ t, face: (subjects[t.detectionIndex] as CountedSubject).face }));
+    // Lifecycle first: a track's started event goes out before its crops, so
+    // analytics usually learns of the person before their predictions.
+    await this.emit([
+      ...run.lifecycle.ended(update.ended),
+      ...run.lifecycle.observe(
+        tracked.map(({ t, face }) => ({
+          trackId: t.trackId,
+          box: t.box,
+          firstTs: t.firstTs,
+          hits: t.hits,
+          facePx: face ? Math.max(face.box.width, face.box.height) : 0,
+        })),
+        frame.ts,
+        frame,
+      ),
+    ]);
+    for (const { t, face } of tracked) {
+      if (!face || !run.selector.wants(t.trackId)) continue;
+      if (Math.max(face.box.width, face.box.height) < counting.minGenderFacePx) {
+        stats.facesBelowFloor++;
+        continue;
+      }
       try {
         const quality = await this.opts.cropper.quality(frame, face.box, face.score);
-        if (!run.selector.offer(face.trackId, quality)) continue;
+        if (!run.selector.offer(t.trackId, quality)) continue;
         const jpeg = await this.opts.cropper.jpeg(frame, face.box);
         const crop: FaceCrop = {
           schemaVersion: FACE_CROP_SCHEMA_VERSION,
           cropId: randomUUID(),
           cameraId: this.opts.cameraId,
-          trackId: face.trackId,
+          trackId: t.trackId,
           frameTs: frame.ts,
           box: face.box,
           detectionScore: face.score,
@@ -204,7 +271,20 @@ export class CameraPipeline {
         stats.cropsEmitted++;
       } catch (err) {
         stats.cropErrors++;
-        this.opts.logger.warn({ err, trackId: face.trackId }, 'face crop not delivered');
+        this.opts.logger.warn({ err, trackId: t.trackId }, 'face crop not delivered');
+      }
+    }
+  }
+
+  /** Track events in order; a failed publish is counted and logged, never stops the camera. */
+  private async emit(events: readonly TrackEvent[]): Promise<void> {
+    for (const event of events) {
+      try {
+        await this.opts.trackEventSink(event);
+        this.opts.stats.trackEvents++;
+      } catch (err) {
+        this.opts.stats.trackEventErrors++;
+        this.opts.logger.warn({ err, trackId: event.trackId, kind: event.kind }, 'track event not delivered');
       }
     }
   }

@@ -5,7 +5,13 @@ export class CameraStats {
   /** Frames not sent to detection because nothing moved (motion gating). */
   framesSkipped = 0;
   facesDetected = 0;
+  /** People found by the person detector (people counting). */
+  peopleDetected = 0;
   tracks = 0;
+  /** Faces on a track but smaller than the gender floor: seen, not classified. */
+  facesBelowFloor = 0;
+  trackEvents = 0;
+  trackEventErrors = 0;
   cropsEmitted = 0;
   cropErrors = 0;
   detectErrors = 0;

@@ -18,6 +18,8 @@ export interface TrackedFace {
   readonly isNew: boolean;
   /** Frames in which this track was matched, this one included. */
   readonly hits: number;
+  /** Time of the first frame this track was seen in, tentative frames included. */
+  readonly firstTs: number;
 }
 
 export interface TrackerUpdate {
@@ -49,6 +51,7 @@ interface Track {
   /** Assigned on confirmation; '' while tentative. */
   id: string;
   box: Box;
+  firstTs: number;
   lastTs: number;
   /** Centre velocity, px/ms; 0 until the track has been seen twice. */
   vx: number;
@@ -151,7 +154,7 @@ export class IouTracker {
       if (track) {
         observe(track, det.box, ts);
       } else {
-        track = { id: '', box: det.box, lastTs: ts, vx: 0, vy: 0, hits: 1, confirmed: false };
+        track = { id: '', box: det.box, firstTs: ts, lastTs: ts, vx: 0, vy: 0, hits: 1, confirmed: false };
         this.tracks.push(track);
       }
       let isNew = false;
@@ -164,7 +167,15 @@ export class IouTracker {
         tentative++;
         return;
       }
-      faces.push({ trackId: track.id, box: det.box, score: det.score, detectionIndex: di, isNew, hits: track.hits });
+      faces.push({
+        trackId: track.id,
+        box: det.box,
+        score: det.score,
+        detectionIndex: di,
+        isNew,
+        hits: track.hits,
+        firstTs: track.firstTs,
+      });
     });
     return { faces, ended, tentative };
   }

@@ -1,0 +1,142 @@
+import type { Box, TrackEndReason, TrackEvent, TrackEventKind, TrackUnit } from '@crowdlens/contracts';
+import { TRACK_EVENT_SCHEMA_VERSION } from '@crowdlens/contracts';
+
+export interface TrackObservation {
+  readonly trackId: string;
+  readonly box: Box;
+  /** Time of the track's first frame (tentative frames included). */
+  readonly firstTs: number;
+  /** Frames the track was matched in so far. */
+  readonly hits: number;
+  /** Side of the face seen on the subject in this frame, px; 0 when none. */
+  readonly facePx: number;
+}
+
+export interface TrackLifecycleOptions {
+  readonly cameraId: string;
+  readonly unit: TrackUnit;
+  /** A live track reports itself this often (frame time). */
+  readonly heartbeatMs: number;
+  /** Wall clock for `emittedAt` only; track times are frame times. */
+  readonly now?: () => number;
+}
+
+interface OpenTrack {
+  readonly trackId: string;
+  readonly firstTs: number;
+  lastTs: number;
+  frames: number;
+  largestFacePx: number;
+  lastBox: Box;
+  lastReportTs: number;
+  seq: number;
+}
+
+/** A box this close to a frame edge (fraction of the frame) was leaving the view when it was lost. */
+const EDGE_MARGIN = 0.03;
+
+/**
+ * Turns what the tracker sees into track events: started when a track is
+ * confirmed, a heartbeat every `heartbeatMs` while it lives, ended once when
+ * it closes, with why. The lifetime is the track's own (first frame seen to
+ * last frame seen), independent of which crops were classified: dwell and
+ * visitors come from here.
+ */
+export class TrackLifecycle {
+  private readonly open = new Map<string, OpenTrack>();
+  private readonly now: () => number;
+  private frame = { width: 0, height: 0 };
+  /** After closeAll: frames of a finished run still in flight must not reopen tracks nobody will close. */
+  private closed = false;
+
+  constructor(private readonly opts: TrackLifecycleOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get openTracks(): number {
+    return this.open.size;
+  }
+
+  /** The confirmed tracks seen in one analysed frame; returns the events to publish. */
+  observe(
+    seen: readonly TrackObservation[],
+    ts: number,
+    frame: { readonly width: number; readonly height: number },
+  ): TrackEvent[] {
+    if (this.closed) return [];
+    this.frame = { width: frame.width, height: frame.height };
+    const events: TrackEvent[] = [];
+    for (const o of seen) {
+      let t = this.open.get(o.trackId);
+      if (!t) {
+        t = {
+          trackId: o.trackId,
+          firstTs: Math.min(o.firstTs, ts),
+          lastTs: ts,
+          frames: o.hits,
+          largestFacePx: o.facePx,
+          lastBox: o.box,
+          lastReportTs: ts,
+          seq: 0,
+        };
+        this.open.set(o.trackId, t);
+        events.push(this.event(t, 'started', null));
+        continue;
+      }
+      t.lastTs = Math.max(t.lastTs, ts);
+      t.frames = o.hits;
+      t.largestFacePx = Math.max(t.largestFacePx, o.facePx);
+      t.lastBox = o.box;
+      if (ts - t.lastReportTs >= this.opts.heartbeatMs) {
+        t.lastReportTs = ts;
+        events.push(this.event(t, 'heartbeat', null));
+      }
+    }
+    return events;
+  }
+
+  /** Tracks the tracker closed (unseen for its max age): left at an edge, or lost inside the view. */
+  ended(trackIds: readonly string[]): TrackEvent[] {
+    const events: TrackEvent[] = [];
+    for (const id of trackIds) {
+      const t = this.open.get(id);
+      if (!t) continue;
+      this.open.delete(id);
+      events.push(this.event(t, 'ended', this.atEdge(t.lastBox) ? 'left' : 'timeout'));
+    }
+    return events;
+  }
+
+  /** Closes every open track (shutdown, end of stream). */
+  closeAll(reason: Extract<TrackEndReason, 'shutdown' | 'stream-lost'>): TrackEvent[] {
+    const events = [...this.open.values()].map((t) => this.event(t, 'ended', reason));
+    this.open.clear();
+    this.closed = true;
+    return events;
+  }
+
+  private atEdge(b: Box): boolean {
+    const { width, height } = this.frame;
+    if (width === 0 || height === 0) return false;
+    const mx = width * EDGE_MARGIN;
+    const my = height * EDGE_MARGIN;
+    return b.x <= mx || b.y <= my || b.x + b.width >= width - mx || b.y + b.height >= height - my;
+  }
+
+  private event(t: OpenTrack, kind: TrackEventKind, endReason: TrackEndReason | null): TrackEvent {
+    return {
+      schemaVersion: TRACK_EVENT_SCHEMA_VERSION,
+      eventId: `${t.trackId}:${kind}:${t.seq++}`,
+      kind,
+      cameraId: this.opts.cameraId,
+      trackId: t.trackId,
+      unit: this.opts.unit,
+      firstSeenTs: t.firstTs,
+      lastSeenTs: t.lastTs,
+      frames: t.frames,
+      largestFacePx: Math.round(t.largestFacePx * 10) / 10,
+      endReason,
+      emittedAt: this.now(),
+    };
+  }
+}
