@@ -52,4 +52,32 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    name: 'track-lifetimes',
+    statements: [
+      // What ingest's track events carry. Defaults describe a v1 row truthfully: a track known only
+      // from its predictions, no frame count, no face size, not known to have ended, unit unknown.
+      `ALTER TABLE tracks ADD COLUMN frames INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE tracks ADD COLUMN largest_face_px DOUBLE PRECISION NOT NULL DEFAULT 0`,
+      `ALTER TABLE tracks ADD COLUMN ended INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE tracks ADD COLUMN end_reason TEXT`,
+      `ALTER TABLE tracks ADD COLUMN unit TEXT`,
+      // Retention deletes tracks by last sighting.
+      `CREATE INDEX tracks_last_ts ON tracks (last_ts)`,
+      // Track event ids apart from prediction ids: two id spaces minted by different processes.
+      `CREATE TABLE applied_track_events (
+         event_id TEXT PRIMARY KEY,
+         applied_at BIGINT NOT NULL
+       )`,
+      `CREATE INDEX applied_track_events_at ON applied_track_events (applied_at)`,
+      // A watermark of their own: track events and predictions come on two topics consumed
+      // independently, so one stream catching up on a backlog must not make the other's events late.
+      `CREATE TABLE track_event_watermarks (
+         camera_id TEXT PRIMARY KEY,
+         max_ts BIGINT NOT NULL,
+         late_events INTEGER NOT NULL DEFAULT 0
+       )`,
+    ],
+  },
 ];

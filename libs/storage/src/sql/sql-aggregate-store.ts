@@ -7,6 +7,7 @@ import {
   type DwellQuery,
   type PredictionRecord,
   type RetentionResult,
+  type TrackEventRecord,
   type StatsQuery,
   type StatsRow,
   type TrackVoter,
@@ -22,12 +23,32 @@ export interface SqlAggregateStoreOptions {
   readonly allowedLatenessMs: number;
 }
 
+/** The columns of one `tracks` row; pg returns BIGINT and DOUBLE as strings. */
 interface TrackRow {
   first_ts: number | string;
   last_ts: number | string;
   crops: number | string;
   sum_prob_male: number | string;
   vote: VotedGender;
+  frames: number | string;
+  largest_face_px: number | string;
+  ended: number | string;
+  end_reason: string | null;
+  unit: string | null;
+}
+
+/** One person as the store keeps them: lifetime, face-size and frame counts, vote evidence. */
+interface Track {
+  readonly firstTs: number;
+  readonly lastTs: number;
+  readonly crops: number;
+  readonly sumProbMale: number;
+  readonly vote: VotedGender;
+  readonly frames: number;
+  readonly largestFacePx: number;
+  readonly ended: boolean;
+  readonly endReason: string | null;
+  readonly unit: string | null;
 }
 
 interface BucketRow {
@@ -40,13 +61,60 @@ interface BucketRow {
   unknown: number | string;
 }
 
+/**
+ * Where one input stream remembers its applied ids and its watermark. Each stream has a watermark
+ * of its own: predictions and track events are consumed independently (two topics), so one
+ * catching up on a backlog must not make the other's on-time events late.
+ */
+interface Stream<R> {
+  readonly idTable: 'applied_predictions' | 'applied_track_events';
+  readonly idColumn: 'prediction_id' | 'event_id';
+  readonly watermarks: 'camera_watermarks' | 'track_event_watermarks';
+  idOf(record: R): string;
+  /** The event time lateness is judged by: the newest moment the record speaks of. */
+  eventTs(record: R): number;
+}
+
+const PREDICTIONS: Stream<PredictionRecord> = {
+  idTable: 'applied_predictions',
+  idColumn: 'prediction_id',
+  watermarks: 'camera_watermarks',
+  idOf: (r) => r.predictionId,
+  eventTs: (r) => r.frameTs,
+};
+
+const TRACK_EVENTS: Stream<TrackEventRecord> = {
+  idTable: 'applied_track_events',
+  idColumn: 'event_id',
+  watermarks: 'track_event_watermarks',
+  idOf: (e) => e.eventId,
+  // Last seen, not first seen: a heartbeat of someone who arrived an hour ago is news, not late.
+  eventTs: (e) => e.lastSeenTs,
+};
+
+/** A track nobody has seen a face of yet: a visitor of unknown gender. */
+const NEW_TRACK: Track = {
+  firstTs: 0,
+  lastTs: 0,
+  crops: 0,
+  sumProbMale: 0,
+  vote: 'unknown',
+  frames: 0,
+  largestFacePx: 0,
+  ended: false,
+  endReason: null,
+  unit: null,
+};
+
 const floorTo = (ts: number, size: number): number => Math.floor(ts / size) * size;
 
 /**
  * The one query layer over SQLite and PostgreSQL: written once, the driver
  * hides placeholders and transactions. Buckets are maintained incrementally:
- * when a track's vote changes, its first-sighting buckets move one count from
- * the old gender to the new one, so reads are plain range scans.
+ * when a track's first sighting or vote changes, its first-sighting buckets
+ * move one count from the old (bucket, gender) to the new one, so reads are
+ * plain range scans and the counts depend only on the tracks' final state,
+ * never on the order their predictions and track events arrived in.
  */
 export class SqlAggregateStore implements AggregateStore {
   constructor(
@@ -74,7 +142,20 @@ export class SqlAggregateStore implements AggregateStore {
     }
   }
 
-  async applyPredictions(records: readonly PredictionRecord[]): Promise<ApplyResult> {
+  applyPredictions(records: readonly PredictionRecord[]): Promise<ApplyResult> {
+    return this.applyBatch(records, PREDICTIONS, (tx, r) => this.applyPrediction(tx, r));
+  }
+
+  applyTrackEvents(events: readonly TrackEventRecord[]): Promise<ApplyResult> {
+    return this.applyBatch(events, TRACK_EVENTS, (tx, e) => this.applyTrackEvent(tx, e));
+  }
+
+  /** One transaction per batch: remember each id (a known one is a duplicate), judge lateness, apply. */
+  private async applyBatch<R extends { readonly cameraId: string }>(
+    records: readonly R[],
+    stream: Stream<R>,
+    apply: (tx: SqlDriver, record: R) => Promise<void>,
+  ): Promise<ApplyResult> {
     if (records.length === 0) return { applied: 0, duplicates: 0, late: 0 };
     return this.db.transaction(async (tx) => {
       let applied = 0;
@@ -83,77 +164,149 @@ export class SqlAggregateStore implements AggregateStore {
       const now = Date.now();
       for (const r of records) {
         const inserted = await tx.run(
-          `INSERT INTO applied_predictions (prediction_id, applied_at) VALUES (?, ?) ON CONFLICT (prediction_id) DO NOTHING`,
-          [r.predictionId, now],
+          `INSERT INTO ${stream.idTable} (${stream.idColumn}, applied_at) VALUES (?, ?) ON CONFLICT (${stream.idColumn}) DO NOTHING`,
+          [stream.idOf(r), now],
         );
         if (inserted.changes === 0) {
           duplicates++;
           continue;
         }
-        if (await this.isLate(tx, r)) {
+        if (await this.isLate(tx, stream.watermarks, r.cameraId, stream.eventTs(r))) {
           late++;
           continue;
         }
         applied++;
-        await this.applyOne(tx, r);
+        await apply(tx, r);
       }
       return { applied, duplicates, late };
     });
   }
 
   /** Advances the camera's watermark; an event further behind it than the allowed lateness is late. */
-  private async isLate(tx: SqlDriver, r: PredictionRecord): Promise<boolean> {
-    const [mark] = await tx.all<{ max_ts: number | string }>(
-      `SELECT max_ts FROM camera_watermarks WHERE camera_id = ?`,
-      [r.cameraId],
-    );
+  private async isLate(
+    tx: SqlDriver,
+    watermarks: Stream<unknown>['watermarks'],
+    cameraId: string,
+    ts: number,
+  ): Promise<boolean> {
+    const [mark] = await tx.all<{ max_ts: number | string }>(`SELECT max_ts FROM ${watermarks} WHERE camera_id = ?`, [
+      cameraId,
+    ]);
     if (!mark) {
-      await tx.run(`INSERT INTO camera_watermarks (camera_id, max_ts, late_events) VALUES (?, ?, 0)`, [
-        r.cameraId,
-        r.frameTs,
-      ]);
+      await tx.run(`INSERT INTO ${watermarks} (camera_id, max_ts, late_events) VALUES (?, ?, 0)`, [cameraId, ts]);
       return false;
     }
     const maxTs = Number(mark.max_ts);
-    if (r.frameTs < maxTs - this.options.allowedLatenessMs) {
-      await tx.run(`UPDATE camera_watermarks SET late_events = late_events + 1 WHERE camera_id = ?`, [r.cameraId]);
+    if (ts < maxTs - this.options.allowedLatenessMs) {
+      await tx.run(`UPDATE ${watermarks} SET late_events = late_events + 1 WHERE camera_id = ?`, [cameraId]);
       return true;
     }
-    if (r.frameTs > maxTs)
-      await tx.run(`UPDATE camera_watermarks SET max_ts = ? WHERE camera_id = ?`, [r.frameTs, r.cameraId]);
+    if (ts > maxTs) await tx.run(`UPDATE ${watermarks} SET max_ts = ? WHERE camera_id = ?`, [ts, cameraId]);
     return false;
   }
 
-  private async applyOne(tx: SqlDriver, r: PredictionRecord): Promise<void> {
-    const [old] = await tx.all<TrackRow>(
-      `SELECT first_ts, last_ts, crops, sum_prob_male, vote FROM tracks WHERE camera_id = ? AND track_id = ?`,
-      [r.cameraId, r.trackId],
-    );
-    const crops = (old ? Number(old.crops) : 0) + 1;
-    const sum = (old ? Number(old.sum_prob_male) : 0) + r.probMale;
-    const firstTs = old ? Math.min(Number(old.first_ts), r.frameTs) : r.frameTs;
-    const lastTs = old ? Math.max(Number(old.last_ts), r.frameTs) : r.frameTs;
-    const vote = this.options.voter(crops, sum);
-    if (old) {
-      await tx.run(
-        `UPDATE tracks SET first_ts = ?, last_ts = ?, crops = ?, sum_prob_male = ?, vote = ? WHERE camera_id = ? AND track_id = ?`,
-        [firstTs, lastTs, crops, sum, vote, r.cameraId, r.trackId],
-      );
-    } else {
-      await tx.run(
-        `INSERT INTO tracks (camera_id, track_id, first_ts, last_ts, crops, sum_prob_male, vote) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        [r.cameraId, r.trackId, firstTs, lastTs, crops, sum, vote],
-      );
+  /** A classified crop: one more face in its frame's bucket, more vote evidence for its track. */
+  private async applyPrediction(tx: SqlDriver, r: PredictionRecord): Promise<void> {
+    const old = await this.readTrack(tx, r.cameraId, r.trackId);
+    const crops = (old?.crops ?? 0) + 1;
+    const sumProbMale = (old?.sumProbMale ?? 0) + r.probMale;
+    const next: Track = {
+      ...(old ?? NEW_TRACK),
+      // The crop's frame lies inside the track's lifetime: it only widens a track known from predictions alone.
+      firstTs: old ? Math.min(old.firstTs, r.frameTs) : r.frameTs,
+      lastTs: old ? Math.max(old.lastTs, r.frameTs) : r.frameTs,
+      crops,
+      sumProbMale,
+      vote: this.options.voter(crops, sumProbMale),
+    };
+    await this.writeTrack(tx, r.cameraId, r.trackId, next);
+    for (const size of BUCKET_SIZES) {
+      await this.bump(tx, r.cameraId, size, floorTo(r.frameTs, BUCKET_MS[size]), { faces: 1 });
     }
+    await this.moveVisitor(tx, r.cameraId, old, next);
+  }
+
+  /**
+   * A track's lifetime: every field merges as min or max, so a replay, a duplicate or any order of
+   * started / heartbeat / ended (and of the track's predictions) ends in the same row and buckets.
+   */
+  private async applyTrackEvent(tx: SqlDriver, e: TrackEventRecord): Promise<void> {
+    const old = await this.readTrack(tx, e.cameraId, e.trackId);
+    const next: Track = {
+      ...(old ?? NEW_TRACK),
+      firstTs: old ? Math.min(old.firstTs, e.firstSeenTs) : e.firstSeenTs,
+      lastTs: old ? Math.max(old.lastTs, e.lastSeenTs) : e.lastSeenTs,
+      frames: Math.max(old?.frames ?? 0, e.frames),
+      largestFacePx: Math.max(old?.largestFacePx ?? 0, e.largestFacePx),
+      ended: (old?.ended ?? false) || e.ended,
+      endReason: e.endReason ?? old?.endReason ?? null,
+      unit: e.unit,
+    };
+    await this.writeTrack(tx, e.cameraId, e.trackId, next);
+    await this.moveVisitor(tx, e.cameraId, old, next);
+  }
+
+  private async readTrack(tx: SqlDriver, cameraId: string, trackId: string): Promise<Track | undefined> {
+    const [row] = await tx.all<TrackRow>(
+      `SELECT first_ts, last_ts, crops, sum_prob_male, vote, frames, largest_face_px, ended, end_reason, unit
+         FROM tracks WHERE camera_id = ? AND track_id = ?`,
+      [cameraId, trackId],
+    );
+    if (!row) return undefined;
+    return {
+      firstTs: Number(row.first_ts),
+      lastTs: Number(row.last_ts),
+      crops: Number(row.crops),
+      sumProbMale: Number(row.sum_prob_male),
+      vote: row.vote,
+      frames: Number(row.frames),
+      largestFacePx: Number(row.largest_face_px),
+      ended: Number(row.ended) !== 0,
+      endReason: row.end_reason,
+      unit: row.unit,
+    };
+  }
+
+  private async writeTrack(tx: SqlDriver, cameraId: string, trackId: string, t: Track): Promise<void> {
+    await tx.run(
+      `INSERT INTO tracks (camera_id, track_id, first_ts, last_ts, crops, sum_prob_male, vote, frames, largest_face_px, ended, end_reason, unit)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (camera_id, track_id) DO UPDATE SET
+         first_ts = excluded.first_ts, last_ts = excluded.last_ts, crops = excluded.crops,
+         sum_prob_male = excluded.sum_prob_male, vote = excluded.vote, frames = excluded.frames,
+         largest_face_px = excluded.largest_face_px, ended = excluded.ended,
+         end_reason = excluded.end_reason, unit = excluded.unit`,
+      [
+        cameraId,
+        trackId,
+        t.firstTs,
+        t.lastTs,
+        t.crops,
+        t.sumProbMale,
+        t.vote,
+        t.frames,
+        t.largestFacePx,
+        t.ended ? 1 : 0,
+        t.endReason,
+        t.unit,
+      ],
+    );
+  }
+
+  /**
+   * A new track is one more visitor in its first-sighting buckets; a known one whose first sighting
+   * or vote changed moves out of the old (bucket, gender) into the new one.
+   */
+  private async moveVisitor(tx: SqlDriver, cameraId: string, old: Track | undefined, next: Track): Promise<void> {
     for (const size of BUCKET_SIZES) {
       const ms = BUCKET_MS[size];
-      await this.bump(tx, r.cameraId, size, floorTo(r.frameTs, ms), { faces: 1 });
-      const oldBucket = old ? floorTo(Number(old.first_ts), ms) : null;
-      const newBucket = floorTo(firstTs, ms);
-      if (old && oldBucket === newBucket && old.vote === vote) continue;
-      // The person moves: out of the old (bucket, gender), into the new one.
-      if (old && oldBucket !== null) await this.bump(tx, r.cameraId, size, oldBucket, { visitors: -1, [old.vote]: -1 });
-      await this.bump(tx, r.cameraId, size, newBucket, { visitors: 1, [vote]: 1 });
+      const newBucket = floorTo(next.firstTs, ms);
+      if (old) {
+        const oldBucket = floorTo(old.firstTs, ms);
+        if (oldBucket === newBucket && old.vote === next.vote) continue;
+        await this.bump(tx, cameraId, size, oldBucket, { visitors: -1, [old.vote]: -1 });
+      }
+      await this.bump(tx, cameraId, size, newBucket, { visitors: 1, [next.vote]: 1 });
     }
   }
 
@@ -240,8 +393,12 @@ export class SqlAggregateStore implements AggregateStore {
   async lateEvents(cameraIds?: readonly string[]): Promise<number> {
     const { clause, params } = cameraFilter(cameraIds);
     const [row] = await this.db.all<{ n: number | string | null }>(
-      `SELECT SUM(late_events) AS n FROM camera_watermarks WHERE 1 = 1${clause}`,
-      params,
+      `SELECT SUM(n) AS n FROM (
+         SELECT SUM(late_events) AS n FROM camera_watermarks WHERE 1 = 1${clause}
+         UNION ALL
+         SELECT SUM(late_events) AS n FROM track_event_watermarks WHERE 1 = 1${clause}
+       ) AS streams`,
+      [...params, ...params],
     );
     return Number(row?.n ?? 0);
   }
@@ -252,7 +409,13 @@ export class SqlAggregateStore implements AggregateStore {
       const tracks = await tx.run(`DELETE FROM tracks WHERE last_ts < ?`, [before]);
       // Ids only matter while a redelivery can still arrive; far older than the bus retention.
       const ids = await tx.run(`DELETE FROM applied_predictions WHERE applied_at < ?`, [before]);
-      return { minuteBuckets: minuteBuckets.changes, tracks: tracks.changes, predictionIds: ids.changes };
+      const eventIds = await tx.run(`DELETE FROM applied_track_events WHERE applied_at < ?`, [before]);
+      return {
+        minuteBuckets: minuteBuckets.changes,
+        tracks: tracks.changes,
+        predictionIds: ids.changes,
+        trackEventIds: eventIds.changes,
+      };
     });
   }
 
