@@ -3,5 +3,13 @@ import { LiveService } from './live.service';
 import { PredictionRecorder } from './prediction-recorder.service';
 import { RetentionService } from './retention.service';
 import { StatsService } from './stats.service';
+import { TrackEventRecorder } from './track-event-recorder.service';
 
-export const ANALYTICS_SERVICES = [CameraRegistry, PredictionRecorder, StatsService, LiveService, RetentionService];
+export const ANALYTICS_SERVICES = [
+  CameraRegistry,
+  PredictionRecorder,
+  TrackEventRecorder,
+  StatsService,
+  LiveService,
+  RetentionService,
+];

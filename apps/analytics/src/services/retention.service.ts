@@ -28,7 +28,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
     const before = this.clock.now() - this.config.analytics.minuteRetentionDays * 86_400_000;
     try {
       const result = await this.store.applyRetention(before);
-      if (result.minuteBuckets + result.tracks + result.predictionIds > 0) {
+      if (result.minuteBuckets + result.tracks + result.predictionIds + result.trackEventIds > 0) {
         this.logger.info({ before: new Date(before).toISOString(), ...result }, 'retention applied');
       }
       return result;
