@@ -146,7 +146,17 @@ describe('analytics API', () => {
       }[];
     };
     expect(body.series).toEqual([
-      { cameraId: 'door', bucketStart: T0, suppressed: false, faces: 10, visitors: 5, male: 3, female: 2, unknown: 0 },
+      {
+        cameraId: 'door',
+        bucketStart: T0,
+        suppressed: false,
+        faces: 10,
+        visitors: 5,
+        male: 3,
+        female: 2,
+        unknown: 0,
+        coverage: 1,
+      },
       {
         cameraId: 'till',
         bucketStart: T0 + HOUR,
@@ -156,6 +166,7 @@ describe('analytics API', () => {
         male: 0,
         female: 4,
         unknown: 0,
+        coverage: 1,
       },
       {
         cameraId: 'mall',
@@ -166,10 +177,11 @@ describe('analytics API', () => {
         male: null,
         female: null,
         unknown: null,
+        coverage: null,
       },
     ]);
     // The suppressed mall bucket is left out of the totals too, or it could be recovered by subtraction.
-    expect(body.totals).toMatchObject({ visitors: 9, male: 3, female: 6, maleShare: 1 / 3 });
+    expect(body.totals).toMatchObject({ visitors: 9, male: 3, female: 6, coverage: 1, maleShare: 1 / 3 });
     const day = (await (await call(`/api/stats?${range}&bucket=day&group=store-a`, 'vera')).json()) as {
       series: { visitors: number }[];
     };
@@ -187,11 +199,11 @@ describe('analytics API', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/csv');
     const lines = (await res.text()).trim().split('\n');
-    expect(lines[0]).toBe('bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown');
+    expect(lines[0]).toBe('bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown,coverage');
     expect(lines.slice(1)).toEqual([
-      `${new Date(T0).toISOString()},door,store-a,false,10,5,2,3,0`,
-      `${new Date(T0 + HOUR).toISOString()},till,store-a,false,8,4,4,0,0`,
-      `${new Date(T0 + 2 * HOUR).toISOString()},mall,store-b,true,,,,,`,
+      `${new Date(T0).toISOString()},door,store-a,false,10,5,2,3,0,1`,
+      `${new Date(T0 + HOUR).toISOString()},till,store-a,false,8,4,4,0,0,1`,
+      `${new Date(T0 + 2 * HOUR).toISOString()},mall,store-b,true,,,,,,`,
     ]);
   });
 

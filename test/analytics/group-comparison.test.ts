@@ -26,6 +26,7 @@ interface Totals {
   male: number | null;
   female: number | null;
   unknown: number | null;
+  coverage: number | null;
   maleShare: number | null;
   femaleShare: number | null;
 }
@@ -55,6 +56,7 @@ const TOTAL_KEYS = [
   'male',
   'female',
   'unknown',
+  'coverage',
   'maleShare',
   'femaleShare',
 ] as const;
@@ -192,6 +194,7 @@ describe('store comparison API', () => {
       male: 3,
       female: 6,
       unknown: 0,
+      coverage: 1,
       visitorShares: { female: 6 / 9, male: 3 / 9, unknown: 0 },
       meanDwellMs: Math.round(395_000 / 9),
     });
@@ -202,6 +205,8 @@ describe('store comparison API', () => {
       male: 1,
       female: 1,
       unknown: 1,
+      // One of the three is unknown: the 50/50 split is of the two thirds decided.
+      coverage: 2 / 3,
       maleShare: 0.5,
       femaleShare: 0.5,
       visitorShares: { female: 1 / 3, male: 1 / 3, unknown: 1 / 3 },
@@ -228,6 +233,7 @@ describe('store comparison API', () => {
       male: null,
       female: null,
       unknown: null,
+      coverage: null,
       maleShare: null,
       femaleShare: null,
       visitorShares: null,
@@ -260,11 +266,11 @@ describe('store comparison API', () => {
     expect(res.headers.get('content-type')).toContain('text/csv');
     expect(res.headers.get('content-disposition')).toContain('crowdlens-stores.csv');
     expect((await res.text()).trim().split('\n')).toEqual([
-      'group,cameras,suppressed,faces,visitors,female,male,unknown,mean_dwell_s',
-      `store-a,2,false,18,9,6,3,0,${(Math.round(395_000 / 9) / 1000).toFixed(1)}`,
-      'store-b,1,false,6,3,1,1,1,35.0',
-      'store-c,1,true,,,,,,',
-      '(no group),2,false,6,3,2,1,0,12.0',
+      'group,cameras,suppressed,faces,visitors,female,male,unknown,coverage,mean_dwell_s',
+      `store-a,2,false,18,9,6,3,0,1,${(Math.round(395_000 / 9) / 1000).toFixed(1)}`,
+      'store-b,1,false,6,3,1,1,1,0.6667,35.0',
+      'store-c,1,true,,,,,,,',
+      '(no group),2,false,6,3,2,1,0,1,12.0',
     ]);
   });
 

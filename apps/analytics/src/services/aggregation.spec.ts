@@ -219,10 +219,19 @@ describe('aggregation in SQLite', () => {
       male: null,
       female: null,
       unknown: null,
+      coverage: null,
     });
-    expect(out[1]).toMatchObject({ suppressed: false, visitors: 7 });
+    expect(out[1]).toMatchObject({ suppressed: false, visitors: 7, coverage: 1 });
     expect(totalsOf(rows.slice(0, 1), 3).suppressed).toBe(true);
     // the suppressed bucket's 2 people are not in the totals either
     expect(totalsOf(rows, 3)).toMatchObject({ suppressed: false, visitors: 7, faces: 30 });
+  });
+
+  it('gives coverage, the share of visitors with a decided gender, beside the shares', () => {
+    // 10 people, 1 decided: 100 % male of 10 % coverage, not 100 % of everyone.
+    const rows = [{ cameraId: 'a', bucketStart: T0, faces: 1, visitors: 10, male: 1, female: 0, unknown: 9 }];
+    expect(suppressSmallBuckets(rows, 3)[0]).toMatchObject({ coverage: 0.1 });
+    expect(totalsOf(rows, 3)).toMatchObject({ coverage: 0.1, maleShare: 1, femaleShare: 0 });
+    expect(totalsOf(rows, 11)).toMatchObject({ suppressed: true, coverage: null, maleShare: null });
   });
 });

@@ -9,7 +9,7 @@ import type {
   StatsQueryDto,
 } from '../dtos/stats-query.dto';
 import { CameraRegistry } from './camera-registry.service';
-import { suppressSmallBuckets, WITHHELD_COUNTS, type PublicStatsRow } from './k-anonymity';
+import { coverageOf, suppressSmallBuckets, WITHHELD_COUNTS, type PublicStatsRow } from './k-anonymity';
 
 export interface StatsTotals {
   readonly suppressed: boolean;
@@ -18,6 +18,11 @@ export interface StatsTotals {
   readonly male: number | null;
   readonly female: number | null;
   readonly unknown: number | null;
+  /**
+   * Share of the visitors whose gender is decided, (male + female) / visitors: what maleShare and
+   * femaleShare are shares of. Null when suppressed.
+   */
+  readonly coverage: number | null;
   /** Shares of the people with a voted gender; null when there are none or the totals are suppressed. */
   readonly maleShare: number | null;
   readonly femaleShare: number | null;
@@ -65,8 +70,8 @@ export interface GroupComparisonRow extends StatsTotals {
   /** Female / male / unknown as shares of all visitors (they add up to 1); null when suppressed. */
   readonly visitorShares: { readonly female: number; readonly male: number; readonly unknown: number } | null;
   /**
-   * Mean dwell (last − first sighting) of the visitors counted here, ms; null when the row is
-   * suppressed or fewer than k of them still have a track on record.
+   * Mean dwell (the track's lifetime: last − first sighting) of the visitors counted here, ms; null
+   * when the row is suppressed or fewer than k of them still have a track on record.
    */
   readonly meanDwellMs: number | null;
 }
@@ -99,6 +104,7 @@ export function totalsOf(all: readonly StatsRow[], k: number): StatsTotals {
     male,
     female,
     unknown: sum((r) => r.unknown),
+    coverage: coverageOf({ visitors, male, female }),
     maleShare: decided > 0 ? male / decided : null,
     femaleShare: decided > 0 ? female / decided : null,
   };
@@ -143,7 +149,7 @@ export class StatsService {
     const result = await this.stats(query);
     const groupOf = new Map(this.cameras.list().map((c) => [c.cameraId, c.group ?? '']));
     const cell = (v: number | null) => (v === null ? '' : String(v));
-    const lines = ['bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown'];
+    const lines = ['bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown,coverage'];
     for (const r of result.series) {
       lines.push(
         [
@@ -156,6 +162,7 @@ export class StatsService {
           cell(r.female),
           cell(r.male),
           cell(r.unknown),
+          share(r.coverage),
         ].join(','),
       );
     }
@@ -226,7 +233,7 @@ export class StatsService {
   async groupsCsv(query: GroupsQueryDto): Promise<string> {
     const { groups } = await this.groups(query);
     const cell = (v: number | null) => (v === null ? '' : String(v));
-    const lines = ['group,cameras,suppressed,faces,visitors,female,male,unknown,mean_dwell_s'];
+    const lines = ['group,cameras,suppressed,faces,visitors,female,male,unknown,coverage,mean_dwell_s'];
     for (const g of groups) {
       lines.push(
         [
@@ -238,6 +245,7 @@ export class StatsService {
           cell(g.female),
           cell(g.male),
           cell(g.unknown),
+          share(g.coverage),
           g.meanDwellMs === null ? '' : (g.meanDwellMs / 1000).toFixed(1),
         ].join(','),
       );
@@ -308,6 +316,11 @@ export class StatsService {
       .map((c) => c.cameraId);
     return query.cameraIds.length ? query.cameraIds.filter((id) => inGroups.includes(id)) : inGroups;
   }
+}
+
+/** A 0–1 share as a CSV cell: four decimals are enough for a percentage with two; empty when withheld. */
+function share(value: number | null): string {
+  return value === null ? '' : String(Number(value.toFixed(4)));
 }
 
 /** CSV-safe text: quotes, and a leading quote for cells a spreadsheet would run as a formula. */
