@@ -141,7 +141,7 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
     const db = await h.database('dist_e2e');
     const config = h.writeConfig('e2e');
     const started = Date.now();
-    // Consumers first: a new group starts at the end of the stream as of its subscription.
+    // Consumers first (start-order.test.ts covers the other orders).
     const [analytics] = await Promise.all([
       h.spawn('analytics', 'analytics', config, db),
       h.spawn('inference', 'inference', config),

@@ -168,11 +168,12 @@ describe('KafkaBus handler concurrency (sliding window per partition)', () => {
       if (p.predictionId === 'warm-up') beforeTheGroup++;
       else seen.set(p.predictionId, (seen.get(p.predictionId) ?? 0) + 1);
     };
-    // Two members of a brand-new group start together, as a deployment's processes do.
+    // Two members of a brand-new group start together, as a deployment's processes do. The group
+    // starts at "latest" (bus.newGroupsStartFrom), the mode whose start is pinned before joining.
     await producer.publish(topic, prediction('warm-up', 'cam-0'));
     await Promise.all([
-      newBus(6).subscribe(topic, { group, concurrency: 16 }, member('a')),
-      newBus(6).subscribe(topic, { group, concurrency: 16 }, member('b')),
+      newBus(6).subscribe(topic, { group, concurrency: 16, fromBeginning: false }, member('a')),
+      newBus(6).subscribe(topic, { group, concurrency: 16, fromBeginning: false }, member('b')),
     ]);
     const total = 3_000;
     const cameras = Array.from({ length: 24 }, (_, i) => `cam-${i}`);
@@ -187,7 +188,7 @@ describe('KafkaBus handler concurrency (sliding window per partition)', () => {
       );
     };
     await publish(1_000); // a backlog: every window full
-    const third = await newBus(6).subscribe(topic, { group, concurrency: 16 }, member('c'));
+    const third = await newBus(6).subscribe(topic, { group, concurrency: 16, fromBeginning: false }, member('c'));
     await publish(1_000);
     await waitFor('the third member to handle some', () => byMember.c > 50, 60_000);
     await third.close();
@@ -200,7 +201,7 @@ describe('KafkaBus handler concurrency (sliding window per partition)', () => {
         `a ${byMember.a}, b ${byMember.b}, c ${byMember.c}; ${deliveries} deliveries, ${deliveries - total} redelivered`,
     );
     expect(seen.size).toBe(total);
-    // A new group starts at the end of the stream: never the message published before it existed...
+    // A new "latest" group starts at the end of the stream: never the message published before it existed...
     expect(beforeTheGroup).toBe(0);
     // ...and nothing is handled twice: at each rebalance the members drain their windows and
     // commit before rejoining, and a partition coming back to a member never rewinds to where

@@ -14,7 +14,13 @@ export type MessageHandler<V> = (value: V, meta: MessageMeta) => Promise<void>;
 export interface SubscribeOptions {
   /** Consumer group: members of one group share the stream, different groups each get all of it. */
   readonly group: string;
-  /** Read a new group's stream from the start instead of from now (replay, tests). */
+  /**
+   * Where a group that never committed starts: true = the oldest retained
+   * message, false = from now (a per-process group that only wants live
+   * state). Unset = the bus' default (Kafka: `bus.newGroupsStartFrom`,
+   * earliest unless configured). Groups that already committed go on from
+   * there either way. The in-memory bus keeps nothing, so it starts from now.
+   */
   readonly fromBeginning?: boolean;
   /**
    * Handlers this subscriber may run at once (default 1). Above 1, messages

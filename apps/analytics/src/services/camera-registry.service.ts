@@ -43,10 +43,18 @@ export class CameraRegistry implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.subscribe(CAMERA_STATUS_TOPIC, { group: cameraStatusGroup() }, async (s) => {
-      const known = this.statuses.get(s.cameraId);
-      if (!known || known.updatedAt <= s.updatedAt) this.statuses.set(s.cameraId, s);
-    });
+    // From now, whatever bus.newGroupsStartFrom says: this group is new at every start (one per
+    // process), and a streaming camera reports every 2 s, so the live picture is complete within
+    // seconds; starting at the earliest retained status would replay days of heartbeats on every
+    // start and bring back cameras removed since.
+    this.subscription = await this.bus.subscribe(
+      CAMERA_STATUS_TOPIC,
+      { group: cameraStatusGroup(), fromBeginning: false },
+      async (s) => {
+        const known = this.statuses.get(s.cameraId);
+        if (!known || known.updatedAt <= s.updatedAt) this.statuses.set(s.cameraId, s);
+      },
+    );
   }
 
   list(): CameraStatus[] {

@@ -79,6 +79,15 @@ export interface KafkaBusOptions {
   /** TLS to the brokers: `true` = system CAs; PEM contents otherwise (readKafkaTlsFiles reads `bus.ssl`'s files). */
   readonly ssl?: boolean | KafkaTlsOptions;
   readonly sasl?: KafkaSaslOptions;
+  /**
+   * Where a group with no committed offsets starts when the subscription does
+   * not say (`SubscribeOptions.fromBeginning`): `earliest` = the oldest
+   * retained message, so nothing published before a consumer first started is
+   * lost to start order (consumers are idempotent, and crops keep only
+   * minutes); `latest` = only what is published from the subscription on.
+   * Default `earliest`.
+   */
+  readonly newGroupsStartFrom?: 'earliest' | 'latest';
   readonly logger?: BusLogger;
   readonly tuning?: Partial<KafkaBusTuning>;
 }
@@ -260,7 +269,10 @@ export class KafkaBus implements MessageBus {
     if (this.closing) throw new Error(`bus closed: cannot subscribe to ${topic.name}`);
     await this.ensureTopic(topic);
     const groupId = kafkaGroupId(options.group, topic);
-    if (!options.fromBeginning) await this.pinNewGroup(topic, groupId);
+    const fromBeginning = options.fromBeginning ?? (this.options.newGroupsStartFrom ?? 'earliest') === 'earliest';
+    // "earliest" needs no pin: kafkajs resets a partition without a committed offset to its
+    // oldest retained message, also when it changes hands before its first commit (redelivery, never loss).
+    if (!fromBeginning) await this.pinNewGroup(topic, groupId);
     const counters = this.countersFor(topic.name, options.group);
     const subscription = new KafkaSubscription(
       this.kafka.consumer({
@@ -275,7 +287,7 @@ export class KafkaBus implements MessageBus {
         retry: { ...this.tuning.retry, restartOnFailure: async (err) => this.shouldRestart(topic, options.group, err) },
       }),
       topic,
-      options,
+      { ...options, fromBeginning },
       counters,
       (payload) => this.handleBatch(topic, options, counters, handler as MessageHandler<unknown>, payload),
       this.logger,
