@@ -9,9 +9,11 @@ need=()
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+# opencv-doc ships vtest.avi, real elevated CCTV footage for the person detector tests.
+[ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || need+=(opencv-doc)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup-system: ffmpeg, chromium and postgresql already installed"
+  echo "setup-system: ffmpeg, chromium, postgresql and opencv-doc already installed"
   exit 0
 fi
 
