@@ -117,6 +117,13 @@ const floorTo = (ts: number, size: number): number => Math.floor(ts / size) * si
  * never on the order their predictions and track events arrived in.
  */
 export class SqlAggregateStore implements AggregateStore {
+  /**
+   * Write transactions of this store, one at a time. Predictions and track events come from two
+   * recorders at once and touch the same track and bucket rows in different orders: concurrently,
+   * PostgreSQL would break the resulting deadlocks by failing one of them (retried, but a failure).
+   */
+  private writes: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly db: SqlDriver,
     private readonly options: SqlAggregateStoreOptions,
@@ -157,29 +164,37 @@ export class SqlAggregateStore implements AggregateStore {
     apply: (tx: SqlDriver, record: R) => Promise<void>,
   ): Promise<ApplyResult> {
     if (records.length === 0) return { applied: 0, duplicates: 0, late: 0 };
-    return this.db.transaction(async (tx) => {
-      let applied = 0;
-      let duplicates = 0;
-      let late = 0;
-      const now = Date.now();
-      for (const r of records) {
-        const inserted = await tx.run(
-          `INSERT INTO ${stream.idTable} (${stream.idColumn}, applied_at) VALUES (?, ?) ON CONFLICT (${stream.idColumn}) DO NOTHING`,
-          [stream.idOf(r), now],
-        );
-        if (inserted.changes === 0) {
-          duplicates++;
-          continue;
+    return this.serialized(() =>
+      this.db.transaction(async (tx) => {
+        let applied = 0;
+        let duplicates = 0;
+        let late = 0;
+        const now = Date.now();
+        for (const r of records) {
+          const inserted = await tx.run(
+            `INSERT INTO ${stream.idTable} (${stream.idColumn}, applied_at) VALUES (?, ?) ON CONFLICT (${stream.idColumn}) DO NOTHING`,
+            [stream.idOf(r), now],
+          );
+          if (inserted.changes === 0) {
+            duplicates++;
+            continue;
+          }
+          if (await this.isLate(tx, stream.watermarks, r.cameraId, stream.eventTs(r))) {
+            late++;
+            continue;
+          }
+          applied++;
+          await apply(tx, r);
         }
-        if (await this.isLate(tx, stream.watermarks, r.cameraId, stream.eventTs(r))) {
-          late++;
-          continue;
-        }
-        applied++;
-        await apply(tx, r);
-      }
-      return { applied, duplicates, late };
-    });
+        return { applied, duplicates, late };
+      }),
+    );
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 
   /** Advances the camera's watermark; an event further behind it than the allowed lateness is late. */
@@ -404,19 +419,21 @@ export class SqlAggregateStore implements AggregateStore {
   }
 
   async applyRetention(before: number): Promise<RetentionResult> {
-    return this.db.transaction(async (tx) => {
-      const minuteBuckets = await tx.run(`DELETE FROM buckets WHERE size = 'minute' AND bucket_start < ?`, [before]);
-      const tracks = await tx.run(`DELETE FROM tracks WHERE last_ts < ?`, [before]);
-      // Ids only matter while a redelivery can still arrive; far older than the bus retention.
-      const ids = await tx.run(`DELETE FROM applied_predictions WHERE applied_at < ?`, [before]);
-      const eventIds = await tx.run(`DELETE FROM applied_track_events WHERE applied_at < ?`, [before]);
-      return {
-        minuteBuckets: minuteBuckets.changes,
-        tracks: tracks.changes,
-        predictionIds: ids.changes,
-        trackEventIds: eventIds.changes,
-      };
-    });
+    return this.serialized(() =>
+      this.db.transaction(async (tx) => {
+        const minuteBuckets = await tx.run(`DELETE FROM buckets WHERE size = 'minute' AND bucket_start < ?`, [before]);
+        const tracks = await tx.run(`DELETE FROM tracks WHERE last_ts < ?`, [before]);
+        // Ids only matter while a redelivery can still arrive; far older than the bus retention.
+        const ids = await tx.run(`DELETE FROM applied_predictions WHERE applied_at < ?`, [before]);
+        const eventIds = await tx.run(`DELETE FROM applied_track_events WHERE applied_at < ?`, [before]);
+        return {
+          minuteBuckets: minuteBuckets.changes,
+          tracks: tracks.changes,
+          predictionIds: ids.changes,
+          trackEventIds: eventIds.changes,
+        };
+      }),
+    );
   }
 
   async close(): Promise<void> {
