@@ -2,13 +2,25 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '@crowdlens/config';
-import { createLogger, PinoNestLogger, Readiness } from '@crowdlens/common';
+import type { AddressInfo } from 'node:net';
+import {
+  createLogger,
+  describeListenAddress,
+  exposureWarning,
+  PinoNestLogger,
+  Readiness,
+  type ListenAddress,
+} from '@crowdlens/common';
 import type { Logger } from 'pino';
 import { CrowdLensModule } from './crowdlens.module';
 
 export interface RunningApp {
   readonly app: INestApplication;
+  /** A URL that reaches the server from this machine. */
   readonly url: string;
+  readonly listen: ListenAddress;
+  /** The start-up warning about an API without auth on a network interface, if any. */
+  readonly warning: string | null;
   readonly logger: Logger;
   close(): Promise<void>;
 }
@@ -25,8 +37,13 @@ export async function startCrowdLens(
   });
   app.enableShutdownHooks();
   await app.listen(config.http.port, config.http.host);
-  const address = app.getHttpServer().address() as { port: number };
-  const url = `http://127.0.0.1:${address.port}`;
-  logger.info({ role: config.role, url, cameras: config.cameras.map((c) => c.id) }, 'CrowdLens started');
-  return { app, url, logger, close: () => app.close() };
+  // What the socket bound, not what was asked for: 0.0.0.0 is every interface, and port 0 is any port.
+  const listen = describeListenAddress(app.getHttpServer().address() as AddressInfo);
+  const warning = exposureWarning(listen, config.auth);
+  if (warning) logger.warn({ role: config.role, listening: listen.bound }, warning);
+  // Only ingest reads cameras; naming them in another role's start line suggests it does too.
+  const cameras =
+    config.role === 'ingest' || config.role === 'embedded' ? { cameras: config.cameras.map((c) => c.id) } : {};
+  logger.info({ role: config.role, listening: listen.bound, url: listen.url, ...cameras }, 'CrowdLens started');
+  return { app, url: listen.url, listen, warning, logger, close: () => app.close() };
 }

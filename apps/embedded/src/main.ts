@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const running = await startCrowdLens(config, logger);
+  // Also outside the JSON log, where a person starting it by hand sees it.
+  if (running.warning) process.stderr.write(`\n  WARNING: ${running.warning}\n`);
   if (config.role === 'embedded' || config.role === 'analytics') {
     process.stdout.write(`\n  CrowdLens dashboard: ${running.url.replace('127.0.0.1', 'localhost')}/\n\n`);
   }

@@ -5,6 +5,7 @@ export * from './nest/tokens';
 export * from './nest/core.module';
 export * from './nest/pino-nest-logger';
 export * from './nest/readiness';
+export * from './nest/listen-address';
 export * from './nest/zod-validation.pipe';
 export * from './auth/roles';
 export * from './auth/authenticator';

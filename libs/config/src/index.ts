@@ -1,4 +1,5 @@
 export * from './config.schema';
 export * from './load-config';
 export * from './redact';
+export * from './loopback';
 export * from './config.tokens';

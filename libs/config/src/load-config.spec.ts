@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from './load-config';
+import { ConfigError, loadConfig, parseConfig, PUBLISHED_PASSWORD_HASHES } from './load-config';
+import { isLoopbackHost } from './loopback';
 import { redactText, redactUrl, registerSecret } from './redact';
 
 function expectConfigError(fn: () => unknown): ConfigError {
@@ -182,10 +183,97 @@ describe('kafka bus security config', () => {
 });
 
 describe('the shipped example config', () => {
-  it('is valid', () => {
-    const file = join(__dirname, '../../../deploy/crowdlens.example.yaml');
-    const c = loadConfig({ CROWDLENS_CONFIG: file });
+  const file = join(__dirname, '../../../deploy/crowdlens.example.yaml');
+
+  it('is valid for a local demo (embedded, this machine only)', () => {
+    const c = loadConfig({ CROWDLENS_CONFIG: file, CROWDLENS_HTTP_HOST: '127.0.0.1' });
     expect(c.cameras.map((cam) => cam.id)).toEqual(['entrance', 'tills']);
     expect(c.auth.users[0]!.role).toBe('admin');
+  });
+
+  it('is refused as it stands: its admin password hash is published, and the message says how to make one', () => {
+    for (const env of [{}, { CROWDLENS_ROLE: 'analytics', CROWDLENS_HTTP_HOST: '127.0.0.1' }]) {
+      const err = expectConfigError(() => loadConfig({ CROWDLENS_CONFIG: file, ...env }));
+      expect(err.message).toContain('"admin" has the published example password hash ("change-me-now")');
+      expect(err.message).toContain('npm run hash-password');
+    }
+  });
+});
+
+describe('the one-machine distributed example (deploy/examples/distributed.yaml)', () => {
+  const repo = join(__dirname, '../../..');
+  const file = join(repo, 'deploy/examples/distributed.yaml');
+
+  it('loads for every role as written: Kafka and PostgreSQL of the deploy scripts, the sample video, loopback only', () => {
+    for (const role of ['ingest', 'inference', 'analytics']) {
+      const c = loadConfig({ CROWDLENS_CONFIG: file, CROWDLENS_ROLE: role, PORT: '3001' });
+      expect(c.bus).toMatchObject({ type: 'kafka', brokers: ['127.0.0.1:9092'], newGroupsStartFrom: 'earliest' });
+      expect(c.store).toEqual({ type: 'postgres', url: 'postgres://postgres@127.0.0.1:55432/crowdlens' });
+      expect(isLoopbackHost(c.http.host)).toBe(true);
+      expect(c.cameras.map((cam) => cam.url)).toEqual(['assets/sample.mp4']);
+    }
+    // The camera path is relative to the repository root, where the README's commands run.
+    expect(existsSync(join(repo, 'assets/sample.mp4'))).toBe(true);
+  });
+});
+
+describe('the published example password hash', () => {
+  const published = [...PUBLISHED_PASSWORD_HASHES][0]!;
+  const withAdmin = (extra: Record<string, unknown>) => ({
+    auth: { users: [{ username: 'boss', role: 'admin', passwordHash: published }] },
+    ...extra,
+  });
+
+  it('stops every role that is not a loopback-only embedded demo, and nothing else', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crowdlens-config-'));
+    const file = join(dir, 'crowdlens.yaml');
+    writeFileSync(file, JSON.stringify(withAdmin({ http: { host: '127.0.0.1' } })));
+    expect(loadConfig({ CROWDLENS_CONFIG: file }).auth.users).toHaveLength(1);
+    expect(loadConfig({ CROWDLENS_CONFIG: file, CROWDLENS_HTTP_HOST: '::1' }).http.host).toBe('::1');
+    for (const env of [{ CROWDLENS_HTTP_HOST: '0.0.0.0' }, { CROWDLENS_ROLE: 'ingest' }]) {
+      expect(expectConfigError(() => loadConfig({ CROWDLENS_CONFIG: file, ...env })).message).toContain(
+        `Refusing to start with ${file}: auth.users: "boss" has the published example password hash`,
+      );
+    }
+    // The check is at load, not in the schema: parsing stays free of policy.
+    expect(parseConfig(withAdmin({})).auth.users).toHaveLength(1);
+  });
+});
+
+describe('http.host', () => {
+  it('defaults to every interface; CROWDLENS_HTTP_HOST overrides the file for every role, beside the port', () => {
+    expect(parseConfig({}).http).toEqual({ port: 3000, host: '0.0.0.0' });
+    const dir = mkdtempSync(join(tmpdir(), 'crowdlens-config-'));
+    const file = join(dir, 'crowdlens.yaml');
+    writeFileSync(file, 'http:\n  port: 4000\n  host: 0.0.0.0\n');
+    for (const role of ['embedded', 'ingest', 'inference', 'analytics']) {
+      const c = loadConfig({ CROWDLENS_CONFIG: file, CROWDLENS_ROLE: role, CROWDLENS_HTTP_HOST: '127.0.0.1' });
+      expect(c.http).toEqual({ port: 4000, host: '127.0.0.1' });
+    }
+    // Config-less processes (the README's inference and analytics commands) too, with the port from the environment.
+    expect(loadConfig({ CROWDLENS_HTTP_HOST: '10.1.2.3', PORT: '3402' }).http).toEqual({
+      port: 3402,
+      host: '10.1.2.3',
+    });
+    expect(loadConfig({ CROWDLENS_CONFIG: file, PORT: '5000' }).http).toEqual({ port: 5000, host: '0.0.0.0' });
+  });
+
+  it('isLoopbackHost knows this machine’s names', () => {
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', 'LOCALHOST'])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '192.168.1.5', '10.0.0.1', 'example.com', '128.0.0.1'])
+      expect(isLoopbackHost(h)).toBe(false);
+  });
+});
+
+describe('bus.newGroupsStartFrom', () => {
+  const kafka = (extra: Record<string, unknown>) => ({ bus: { type: 'kafka', brokers: ['k:9092'], ...extra } });
+
+  it('defaults to earliest (nothing lost to start order), accepts latest, rejects anything else', () => {
+    expect(parseConfig(kafka({})).bus).toMatchObject({ newGroupsStartFrom: 'earliest' });
+    expect(parseConfig(kafka({ newGroupsStartFrom: 'latest' })).bus).toMatchObject({ newGroupsStartFrom: 'latest' });
+    expect(expectConfigError(() => parseConfig(kafka({ newGroupsStartFrom: 'beginning' }))).message).toContain(
+      'bus.newGroupsStartFrom',
+    );
   });
 });

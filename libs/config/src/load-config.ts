@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { AppConfigSchema, type AppConfig } from './config.schema';
+import { isLoopbackHost } from './loopback';
 import { redactText, registerSecret } from './redact';
 
 export class ConfigError extends Error {
@@ -94,8 +95,15 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     }
   }
   const port = intFromEnv(env, 'CROWDLENS_HTTP_PORT') ?? intFromEnv(env, 'PORT');
+  const host = env.CROWDLENS_HTTP_HOST;
   const merged: Record<string, unknown> = { ...raw, ...overrides };
-  if (port !== undefined) merged.http = { ...((raw.http as object | undefined) ?? {}), port };
+  if (port !== undefined || host) {
+    merged.http = {
+      ...((merged.http as object | undefined) ?? {}),
+      ...(port !== undefined ? { port } : {}),
+      ...(host ? { host } : {}),
+    };
+  }
   if (env.CROWDLENS_ROLE) merged.role = env.CROWDLENS_ROLE;
   if (env.CROWDLENS_DATA_DIR) merged.dataDir = env.CROWDLENS_DATA_DIR;
   if (env.CROWDLENS_LOG_LEVEL) merged.logLevel = env.CROWDLENS_LOG_LEVEL;
@@ -112,8 +120,38 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   if (sasl) merged.bus = { ...(merged.bus as object), sasl };
   if (env.CROWDLENS_POSTGRES_URL) merged.store = { type: 'postgres', url: env.CROWDLENS_POSTGRES_URL };
   const config = parseConfig(merged, file ? `configuration (${file})` : 'configuration');
+  refusePublishedPasswords(config, file);
   if (config.bus.type === 'kafka') registerSecret(config.bus.sasl?.password);
   return config;
+}
+
+/**
+ * Password hashes printed in the repository (deploy/crowdlens.example.yaml's
+ * admin is "change-me-now"): whoever copies the example would otherwise run
+ * an admin account whose password is on the internet.
+ */
+export const PUBLISHED_PASSWORD_HASHES: ReadonlySet<string> = new Set([
+  'scrypt$16384$8$1$pJPRlAG7qZn1+4sWmDVrvA==$t/9Kz6a8ReIoy31l0iqutuMk4d3UW9megdMAiGmT8D4=',
+]);
+
+/**
+ * A published hash is tolerated only in a demo: the embedded role bound to
+ * this machine alone, where nobody else can log in with it.
+ */
+function refusePublishedPasswords(config: AppConfig, file: string | undefined): void {
+  if (config.auth.disabled) return;
+  const demo = config.role === 'embedded' && isLoopbackHost(config.http.host);
+  if (demo) return;
+  const users = config.auth.users.filter((u) => PUBLISHED_PASSWORD_HASHES.has(u.passwordHash));
+  if (users.length === 0) return;
+  const names = users.map((u) => `"${u.username}"`).join(', ');
+  const issue = `auth.users: ${names} ${users.length === 1 ? 'has' : 'have'} the published example password hash ("change-me-now")`;
+  throw new ConfigError(
+    `Refusing to start${file ? ` with ${file}` : ''}: ${issue}. Make your own with ` +
+      "`npm run hash-password -- 'a long passphrase'` and put it in passwordHash " +
+      '(a local demo may keep it with role: embedded and http.host: 127.0.0.1).',
+    [issue],
+  );
 }
 
 const KAFKA_SASL_ENV = {
