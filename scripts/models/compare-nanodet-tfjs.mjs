@@ -34,7 +34,12 @@ for (let i = 0; i < input.length; i++) {
   input[i] = (seed / 2147483648) * 4 - 2;
 }
 const tfOut = graph.execute(tf.tensor4d(input, [1, 3, size, size]), [
-  'Identity:0', 'Identity_3:0', 'Identity_1:0', 'Identity_4:0', 'Identity_2:0', 'Identity_5:0',
+  'Identity:0',
+  'Identity_3:0',
+  'Identity_1:0',
+  'Identity_4:0',
+  'Identity_2:0',
+  'Identity_5:0',
 ]);
 const names = ['cls_stride8', 'reg_stride8', 'cls_stride16', 'reg_stride16', 'cls_stride32', 'reg_stride32'];
 const session = await ort.InferenceSession.create(onnxPath, { intraOpNumThreads: 1 });

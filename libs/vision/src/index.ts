@@ -31,3 +31,4 @@ export * from './pipeline/frame-queue';
 export * from './pipeline/motion-gate';
 export * from './pipeline/camera-pipeline';
 export * from './detection/onnx-ssd-face-detector';
+export * from './detection/person/onnx-nanodet-person-detector';

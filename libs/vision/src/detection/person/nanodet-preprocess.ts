@@ -1,0 +1,141 @@
+/**
+ * NanoDet's input, computed straight from the packed RGB frame into an NCHW
+ * float buffer in one pass: scale the frame so its longer side is the input
+ * size (aspect kept), pad right and bottom with black up to a multiple of 32,
+ * reorder to BGR and normalise with NanoDet's own per-channel mean and std.
+ *
+ * Why not a square input: the converted graph takes any height and width that
+ * are multiples of 32 (its coarsest stride), and a 4:3 camera frame padded to
+ * a square would spend a quarter of the inference on black.
+ * Why BGR mean/std and not /255: NanoDet was trained on OpenCV-loaded (BGR)
+ * images normalised this way; with /255 it misses small people.
+ */
+
+/** NanoDet's training normalisation, BGR order, pixel values 0..255. */
+export const NANODET_MEAN_BGR: readonly [number, number, number] = [103.53, 116.28, 123.675];
+export const NANODET_STD_BGR: readonly [number, number, number] = [57.375, 57.12, 58.395];
+/** Input height and width must be multiples of the coarsest feature stride. */
+export const NANODET_SIZE_MULTIPLE = 32;
+
+export interface NanodetGeometry {
+  /** Tensor width and height, multiples of 32. */
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  /** The scaled frame inside the tensor, top-left; the rest is padding. */
+  readonly resizedWidth: number;
+  readonly resizedHeight: number;
+  /** Tensor pixels per frame pixel, per axis (they differ by rounding only). */
+  readonly scaleX: number;
+  readonly scaleY: number;
+}
+
+export function nanodetGeometry(frameWidth: number, frameHeight: number, inputSize: number): NanodetGeometry {
+  if (!Number.isInteger(inputSize) || inputSize <= 0 || inputSize % NANODET_SIZE_MULTIPLE !== 0) {
+    throw new RangeError(
+      `NanoDet input size must be a positive multiple of ${NANODET_SIZE_MULTIPLE}, got ${inputSize}`,
+    );
+  }
+  if (frameWidth <= 0 || frameHeight <= 0) throw new RangeError(`empty frame ${frameWidth}x${frameHeight}`);
+  const scale = inputSize / Math.max(frameWidth, frameHeight);
+  const resizedWidth = Math.max(1, Math.round(frameWidth * scale));
+  const resizedHeight = Math.max(1, Math.round(frameHeight * scale));
+  const align = (n: number): number => Math.ceil(n / NANODET_SIZE_MULTIPLE) * NANODET_SIZE_MULTIPLE;
+  return {
+    inputWidth: align(resizedWidth),
+    inputHeight: align(resizedHeight),
+    resizedWidth,
+    resizedHeight,
+    scaleX: resizedWidth / frameWidth,
+    scaleY: resizedHeight / frameHeight,
+  };
+}
+
+/** Source sample positions for bilinear resizing with half-pixel centres (OpenCV's and TF's halfPixelCenters). */
+function axisTable(src: number, dst: number): { lo: Int32Array; hi: Int32Array; frac: Float32Array } {
+  const lo = new Int32Array(dst);
+  const hi = new Int32Array(dst);
+  const frac = new Float32Array(dst);
+  const ratio = src / dst;
+  for (let i = 0; i < dst; i += 1) {
+    const pos = Math.min(src - 1, Math.max(0, (i + 0.5) * ratio - 0.5));
+    const l = Math.floor(pos);
+    lo[i] = l;
+    hi[i] = Math.min(src - 1, l + 1);
+    frac[i] = pos - l;
+  }
+  return { lo, hi, frac };
+}
+
+/**
+ * Reuses one tensor buffer and its resize tables while the frame size stays
+ * the same (it does, per camera); a new frame size rebuilds them.
+ */
+export class NanodetPreprocessor {
+  private cachedFor = '';
+  private geom: NanodetGeometry | null = null;
+  private tensor = new Float32Array(0);
+  private xs = axisTable(1, 1);
+  private ys = axisTable(1, 1);
+  // out = pixel * gain - offset, per tensor channel (B, G, R).
+  private readonly gain = NANODET_STD_BGR.map((s) => 1 / s);
+  private readonly offset = NANODET_MEAN_BGR.map((m, i) => m / NANODET_STD_BGR[i]);
+
+  constructor(readonly inputSize: number) {
+    nanodetGeometry(1, 1, inputSize); // validates the size once, at construction
+  }
+
+  geometry(width: number, height: number): NanodetGeometry {
+    this.prepare(width, height);
+    return this.geom as NanodetGeometry;
+  }
+
+  private prepare(width: number, height: number): void {
+    const key = `${width}x${height}`;
+    if (key === this.cachedFor) return;
+    const g = nanodetGeometry(width, height, this.inputSize);
+    this.geom = g;
+    this.tensor = new Float32Array(3 * g.inputWidth * g.inputHeight);
+    this.xs = axisTable(width, g.resizedWidth);
+    this.ys = axisTable(height, g.resizedHeight);
+    // Padding never changes for a given geometry: fill it once with normalised black.
+    const plane = g.inputWidth * g.inputHeight;
+    for (let ch = 0; ch < 3; ch += 1) this.tensor.fill(-this.offset[ch], ch * plane, (ch + 1) * plane);
+    this.cachedFor = key;
+  }
+
+  /** Fills and returns the NCHW tensor ([1, 3, inputHeight, inputWidth]) for this frame. */
+  run(rgb: Uint8Array, width: number, height: number): { tensor: Float32Array; geometry: NanodetGeometry } {
+    this.prepare(width, height);
+    const g = this.geom as NanodetGeometry;
+    const out = this.tensor;
+    const plane = g.inputWidth * g.inputHeight;
+    const { lo: xl, hi: xh, frac: xf } = this.xs;
+    const { lo: yl, hi: yh, frac: yf } = this.ys;
+    const { gain, offset } = this;
+    const rowBytes = width * 3;
+    for (let oy = 0; oy < g.resizedHeight; oy += 1) {
+      const rowA = yl[oy] * rowBytes;
+      const rowB = yh[oy] * rowBytes;
+      const wy = yf[oy];
+      const o0 = oy * g.inputWidth;
+      for (let ox = 0; ox < g.resizedWidth; ox += 1) {
+        const xa = xl[ox] * 3;
+        const xb = xh[ox] * 3;
+        const wx = xf[ox];
+        const o = o0 + ox;
+        for (let c = 0; c < 3; c += 1) {
+          const tl = rgb[rowA + xa + c];
+          const tr = rgb[rowA + xb + c];
+          const bl = rgb[rowB + xa + c];
+          const br = rgb[rowB + xb + c];
+          const top = tl + (tr - tl) * wx;
+          const v = top + (bl + (br - bl) * wx - top) * wy;
+          // Frame byte c is R, G, B; tensor channel 2 - c is B, G, R.
+          const t = 2 - c;
+          out[t * plane + o] = v * gain[t] - offset[t];
+        }
+      }
+    }
+    return { tensor: out, geometry: g };
+  }
+}
