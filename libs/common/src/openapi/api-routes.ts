@@ -17,6 +17,8 @@ export interface ApiRoute {
   readonly body?: z.ZodType;
   readonly pathParams?: Readonly<Record<string, string>>;
   readonly responses: Readonly<Record<number, string>>;
+  /** Shape of the JSON body of the success response, when the route documents it. */
+  readonly response?: z.ZodType;
   readonly produces?: string;
 }
 

@@ -8,6 +8,12 @@ function jsonSchema(schema: z.ZodType): Json {
   return rest;
 }
 
+/** A response as it is sent (output types), not as a request would be parsed. */
+function responseSchema(schema: z.ZodType): Json {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Json;
+  return rest;
+}
+
 function queryParameters(schema: z.ZodType): Json[] {
   const s = jsonSchema(schema) as { properties?: Record<string, Json>; required?: string[] };
   return Object.entries(s.properties ?? {}).map(([name, prop]) => {
@@ -29,8 +35,13 @@ function operation(route: ApiRoute): Json {
   ];
   const responses: Json = {};
   for (const [code, description] of Object.entries(route.responses)) {
+    const success = Number(code) < 300;
     responses[code] =
-      Number(code) < 300 && route.produces ? { description, content: { [route.produces]: {} } } : { description };
+      success && route.produces
+        ? { description, content: { [route.produces]: {} } }
+        : success && route.response
+          ? { description, content: { 'application/json': { schema: responseSchema(route.response) } } }
+          : { description };
   }
   if (route.access !== 'public') {
     responses['401'] ??= { description: 'not authenticated' };
