@@ -14,6 +14,7 @@ import { createLogger } from '@crowdlens/common';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { trackEvent, trackLifetime } from '../factories/track-event.factory';
 import { personPrediction } from '../support/predictions';
+import { GroupComparisonSchema, StatsResultSchema } from '../../apps/analytics/src/dtos/stats-response.dto';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 20, 8, 0, 0);
@@ -158,6 +159,22 @@ describe('visitors and dwell from track lifetimes', () => {
       `${new Date(T0).toISOString()},door,store-a,false,1,1,0,1,0,1`,
       `${new Date(T0 + HOUR).toISOString()},door,store-a,false,1,2,1,0,1,0.5`,
     ]);
+  });
+
+  it('documents coverage in the OpenAPI response schemas, which match what is sent', async () => {
+    // Strict schemas: a field sent but not documented (or documented but not sent) fails here.
+    StatsResultSchema.parse(await json(`/api/stats?${hours}&bucket=minute`));
+    GroupComparisonSchema.parse(await json(`/api/stats/groups?${hours}&bucket=hour`));
+    type Schema = { properties: Record<string, Schema>; items: Schema; description?: string };
+    const doc = await json<{
+      paths: Record<string, { get: { responses: { 200: { content: { 'application/json': { schema: Schema } } } } } }>;
+    }>('/api/docs/openapi.json');
+    const body = (path: string) => doc.paths[path]!.get.responses[200].content['application/json'].schema;
+    expect(body('/api/stats').properties.totals!.properties.coverage!.description).toContain(
+      '(male + female) / visitors',
+    );
+    expect(body('/api/stats').properties.series!.items.properties).toHaveProperty('coverage');
+    expect(body('/api/stats/groups').properties.groups!.items.properties).toHaveProperty('coverage');
   });
 
   it('counts applied and duplicate track events in its metrics', async () => {

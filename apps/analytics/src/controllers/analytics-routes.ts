@@ -1,21 +1,23 @@
 import { registerApiRoutes } from '@crowdlens/common';
 import { DwellQuerySchema, GroupsQuerySchema, PeakHoursQuerySchema, StatsQuerySchema } from '../dtos/stats-query.dto';
+import { GroupComparisonSchema, StatsResultSchema } from '../dtos/stats-response.dto';
 
 registerApiRoutes([
   {
     method: 'get',
     path: '/api/stats',
     tag: 'stats',
-    summary: 'Faces and unique visitors by voted gender, per camera and bucket (k-anonymised)',
+    summary: 'Faces and unique visitors by voted gender, with coverage, per camera and bucket (k-anonymised)',
     access: 'viewer',
     query: StatsQuerySchema,
+    response: StatsResultSchema,
     responses: { 200: 'series and totals', 400: 'invalid parameter (the reason is in `message`)' },
   },
   {
     method: 'get',
     path: '/api/stats/csv',
     tag: 'stats',
-    summary: 'The same series as CSV',
+    summary: 'The same series as CSV (coverage as a 0–1 fraction, four decimals)',
     access: 'viewer',
     query: StatsQuerySchema,
     produces: 'text/csv',
@@ -26,9 +28,10 @@ registerApiRoutes([
     path: '/api/stats/groups',
     tag: 'stats',
     summary:
-      'Stores side by side: one row per camera group (cameras without one under "(no group)") with visitors, gender, faces and mean dwell (k-anonymised)',
+      'Stores side by side: one row per camera group (cameras without one under "(no group)") with visitors, gender, coverage, faces and mean dwell (k-anonymised)',
     access: 'viewer',
     query: GroupsQuerySchema,
+    response: GroupComparisonSchema,
     responses: { 200: 'one row per group', 400: 'invalid parameter (the reason is in `message`)' },
   },
   {
@@ -54,7 +57,8 @@ registerApiRoutes([
     method: 'get',
     path: '/api/stats/dwell',
     tag: 'stats',
-    summary: 'Dwell-time distribution of visitors',
+    summary:
+      "Dwell-time distribution of visitors: each one's time from first to last sighting (their track's lifetime)",
     access: 'viewer',
     query: DwellQuerySchema,
     responses: { 200: 'histogram', 400: 'invalid parameter' },
