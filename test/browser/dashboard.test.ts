@@ -29,7 +29,7 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 const USERS = { operator: ['olga', 'olga-pass-1'], viewer: ['vic', 'vic-pass-1'] } as const;
-const CSV_HEADER = 'bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown';
+const CSV_HEADER = 'bucket_start,camera_id,group,suppressed,faces,visitors,female,male,unknown,coverage';
 /** The two cameras, each in its own store, both on the sample video. */
 const GROUP_OF: Readonly<Record<string, string>> = { entrance: 'demo-store', checkout: 'demo-outlet' };
 
@@ -42,6 +42,7 @@ interface SeriesRow {
   female: number | null;
   male: number | null;
   unknown: number | null;
+  coverage: number | null;
 }
 interface StatsBody {
   bucket: string;
@@ -57,6 +58,7 @@ interface CsvRow {
   female: number | null;
   male: number | null;
   unknown: number | null;
+  coverage: number | null;
 }
 
 interface StoreRow {
@@ -66,6 +68,7 @@ interface StoreRow {
   faces: number | null;
   visitors: number | null;
   female: number | null;
+  coverage: number | null;
   visitorShares: { female: number; male: number; unknown: number } | null;
   meanDwellMs: number | null;
 }
@@ -156,6 +159,7 @@ function storeMismatches(shown: readonly ShownStore[], api: StoresBody): string[
     expect('% female', row.cells.female, pct(g.visitorShares?.female));
     expect('% male', row.cells.male, pct(g.visitorShares?.male));
     expect('% unknown', row.cells.unknown, pct(g.visitorShares?.unknown));
+    expect('coverage', row.cells.coverage, pct(g.coverage ?? undefined));
     expect('mean dwell', row.cells.dwell, g.meanDwellMs === null ? '–' : dwellText(g.meanDwellMs));
   }
   return out;
@@ -171,7 +175,7 @@ function parseCsv(text: string): { header: string; rows: CsvRow[] } {
   };
   const rows = lines.map((line) => {
     const cells = line.split(',');
-    if (cells.length !== 9) throw new Error(`expected 9 cells: ${line}`);
+    if (cells.length !== 10) throw new Error(`expected 10 cells: ${line}`);
     const bucketStart = Date.parse(cells[0]!);
     if (!Number.isFinite(bucketStart) || new Date(bucketStart).toISOString() !== cells[0])
       throw new Error(`bad timestamp: ${line}`);
@@ -186,6 +190,7 @@ function parseCsv(text: string): { header: string; rows: CsvRow[] } {
       female: num(cells[6]),
       male: num(cells[7]),
       unknown: num(cells[8]),
+      coverage: cells[9] === '' ? null : Number(cells[9]),
     };
   });
   return { header, rows };
@@ -374,6 +379,29 @@ describe('dashboard in Chromium', () => {
     expect(readFileSync(join(repoRoot(), 'docs/dashboard.png')).subarray(1, 4).toString()).toBe('PNG');
   }, 200_000);
 
+  it('shows coverage beside the gender shares: the share of visitors whose gender is decided', async () => {
+    // One read of every tile, so the numbers come from the same render.
+    const tiles = await page.evaluate(() => {
+      const g = globalThis as unknown as PageGlobals;
+      const text = (id: string) => g.document.getElementById(id)?.textContent ?? '';
+      return {
+        visitors: text('kpi-visitors'),
+        female: text('kpi-female'),
+        male: text('kpi-male'),
+        coverage: text('kpi-coverage'),
+        note: text('kpi-coverage-note'),
+        femaleShare: text('kpi-female-share'),
+      };
+    });
+    const visitors = kpiNumber(tiles.visitors);
+    expect(visitors).toBeGreaterThan(0);
+    const decided = kpiNumber(tiles.female) + kpiNumber(tiles.male);
+    const coverage = `${Math.round((decided / visitors) * 100)}%`;
+    expect(tiles.coverage).toBe(coverage);
+    expect(tiles.note).toBe(`shares are of the ${coverage} decided`);
+    if (decided > 0) expect(tiles.femaleShare).toMatch(new RegExp(`^\\d+% of the ${coverage} decided$`));
+  });
+
   it('changes the range and the chart follows, marking suppressed buckets', async () => {
     // One lone visitor 2½ hours ago (after the screenshot, so the README shows only the video's people):
     // alone in their minute and hour, below k = 2, so the dashboard must show a suppressed bucket, not a count.
@@ -465,11 +493,19 @@ describe('dashboard in Chromium', () => {
       const a = afterByKey.get(key(r));
       expect(a, `${key(r)} missing from /api/stats`).toBeDefined();
       if (r.suppressed) {
-        expect([r.faces, r.visitors, r.female, r.male, r.unknown]).toEqual([null, null, null, null, null]);
+        expect([r.faces, r.visitors, r.female, r.male, r.unknown, r.coverage]).toEqual([
+          null,
+          null,
+          null,
+          null,
+          null,
+          null,
+        ]);
         continue;
       }
       // An unsuppressed row is internally consistent...
       expect(r.female! + r.male! + r.unknown!).toBe(r.visitors);
+      expect(r.coverage).toBeCloseTo((r.female! + r.male!) / r.visitors!, 4);
       expect(r.faces!).toBeGreaterThanOrEqual(r.visitors!);
       // ...and lies between the two API reads (counts only grow while the video plays).
       expect(a!.suppressed).toBe(false);
@@ -486,7 +522,9 @@ describe('dashboard in Chromium', () => {
         const { group: _group, ...row } = r;
         return row;
       });
-      expect(asApi).toEqual(after.body.series);
+      // The file writes coverage to four decimals.
+      const rounded = (c: number | null) => (c === null ? null : Number(c.toFixed(4)));
+      expect(asApi).toEqual(after.body.series.map((r) => ({ ...r, coverage: rounded(r.coverage) })));
     }
     // The page's Visitors KPI for this range (rendered a moment earlier) sums the unsuppressed rows.
     const visible = rows.filter((r) => !r.suppressed).reduce((n, r) => n + r.visitors!, 0);
@@ -594,6 +632,7 @@ describe('dashboard in Chromium', () => {
     expect(afterLogout).toBe(401);
     // Nothing of the operator's session stays on screen behind the form.
     await expect(page.getByTestId('kpi-visitors').textContent()).resolves.toBe('–');
+    await expect(page.getByTestId('kpi-coverage').textContent()).resolves.toBe('–');
     await expect(page.locator('[data-camera]').count()).resolves.toBe(0);
     await expect(page.locator('[data-testid=stores-table] tbody tr').count()).resolves.toBe(0);
     await expect(page.getByTestId('user').textContent()).resolves.toBe('');

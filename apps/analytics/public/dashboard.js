@@ -19,8 +19,9 @@
   function fmt(n) {
     return n == null ? '–' : Number(n).toLocaleString();
   }
-  function pct(x) {
-    return x == null ? 'no decided visitors yet' : `${(x * 100).toFixed(0)}% of decided`;
+  /** A gender's share of the decided visitors, saying how many were decided: "67% of the 12% decided". */
+  function pct(x, coverage) {
+    return x == null ? 'no decided visitors yet' : `${(x * 100).toFixed(0)}% of the ${share(coverage)} decided`;
   }
   function esc(s) {
     return String(s).replace(
@@ -195,8 +196,13 @@
     $('kpi-male').textContent = fmt(totals.male);
     $('kpi-unknown').textContent = fmt(totals.unknown);
     $('kpi-faces').textContent = fmt(totals.faces);
-    $('kpi-female-share').textContent = pct(decided ? totals.female / decided : null);
-    $('kpi-male-share').textContent = pct(decided ? totals.male / decided : null);
+    // Coverage beside the shares: 60 % female of 10 % decided is not 60 % of everyone.
+    const coverage = totals.visitors ? decided / totals.visitors : null;
+    $('kpi-female-share').textContent = pct(decided ? totals.female / decided : null, coverage);
+    $('kpi-male-share').textContent = pct(decided ? totals.male / decided : null, coverage);
+    $('kpi-coverage').textContent = share(coverage);
+    $('kpi-coverage-note').textContent =
+      coverage == null ? 'visitors with a decided gender' : `shares are of the ${share(coverage)} decided`;
     state.k = stats.kAnonymity;
     if (timeline) {
       timeline.data.labels = buckets.map(([t]) => label(t, stats.bucketMs));
@@ -222,6 +228,7 @@
     female: (g) => g.visitorShares && g.visitorShares.female,
     male: (g) => g.visitorShares && g.visitorShares.male,
     unknown: (g) => g.visitorShares && g.visitorShares.unknown,
+    coverage: (g) => g.coverage,
     faces: (g) => g.faces,
     dwell: (g) => g.meanDwellMs,
   };
@@ -264,13 +271,14 @@
         const name = `<td class="${g.group === null ? 'ungrouped' : ''}" data-col="store">${esc(g.label)}</td>`;
         const attrs = `data-store="${esc(g.label)}" data-suppressed="${g.suppressed}" class="${g.group !== null && g.group === state.group ? 'selected' : ''}"`;
         if (g.suppressed)
-          return `<tr ${attrs}>${name}<td colspan="6" class="suppressed" data-col="suppressed">◆ suppressed: fewer than ${k} people</td></tr>`;
+          return `<tr ${attrs}>${name}<td colspan="7" class="suppressed" data-col="suppressed">◆ suppressed: fewer than ${k} people</td></tr>`;
         const s = g.visitorShares;
         return `<tr ${attrs}>${name}
           <td class="num" data-col="visitors">${fmt(g.visitors)}</td>
           <td class="num" data-col="female">${share(s && s.female)}</td>
           <td class="num" data-col="male">${share(s && s.male)}</td>
           <td class="num" data-col="unknown">${share(s && s.unknown)}</td>
+          <td class="num" data-col="coverage">${share(g.coverage)}</td>
           <td class="num" data-col="faces">${fmt(g.faces)}</td>
           <td class="num" data-col="dwell">${dwell(g.meanDwellMs)}</td></tr>`;
       })
@@ -460,12 +468,14 @@
       'kpi-female',
       'kpi-male',
       'kpi-unknown',
+      'kpi-coverage',
       'kpi-faces',
       'kpi-female-share',
       'kpi-male-share',
     ].forEach((id) => {
       $(id).textContent = '–';
     });
+    $('kpi-coverage-note').textContent = 'visitors with a decided gender';
     $('cameras').innerHTML = '';
     $('cameras-note').textContent = '';
     $('suppressed-note').textContent = '';
