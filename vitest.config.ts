@@ -20,6 +20,8 @@ export default defineConfig({
   },
   test: {
     include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'test/**/*.test.ts'],
+    // Stops the Kafka broker and PostgreSQL server the tests started, once the run ends.
+    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',

@@ -39,7 +39,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   if port_open "$KAFKA_PORT"; then
-    echo "kafka: already running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$pidfile"))"
+    # Said plainly: a server someone else started (an earlier test run) is not a fresh one.
+    echo "kafka: reusing the broker already running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$pidfile"), data $KAFKA_DATA_DIR); KAFKA_PORT=$KAFKA_PORT deploy/kafka/stop.sh stops it"
     exit 0
   fi
   # Running but not (yet) listening: fall through to the readiness wait below.

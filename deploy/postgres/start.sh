@@ -51,8 +51,14 @@ CONF
 fi
 
 started_ms=$(date +%s%3N)
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 if as_owner "$POSTGRES_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-  echo "postgres: already running on 127.0.0.1:$POSTGRES_PORT"
+  # Said plainly: a server someone else started (an earlier test run) is not a fresh one.
+  echo "postgres: reusing the server already running on 127.0.0.1:$POSTGRES_PORT (data $data); POSTGRES_PORT=$POSTGRES_PORT deploy/postgres/stop.sh stops it"
+elif port_open "$POSTGRES_PORT"; then
+  echo "postgres: port $POSTGRES_PORT is taken by another process (not the server of $data); stop it or set POSTGRES_PORT" >&2
+  exit 1
 else
   # setsid: the server gets its own session, so signals meant for the caller (a test runner) miss it.
   as_owner setsid -w "$POSTGRES_BIN/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $POSTGRES_PORT" start >/dev/null \

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { defineTopic, type Topic } from '@crowdlens/contracts';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { REPO_ROOT, envPort, portAnswers, runDeployScript, uniqueName } from './deploy-scripts';
+import { markStartedByTests } from './test-servers';
 
 /** The shared test broker; CROWDLENS_TEST_KAFKA_PORT points tests elsewhere. */
 export const TEST_KAFKA_PORT = envPort('CROWDLENS_TEST_KAFKA_PORT', 39092);
@@ -24,7 +25,11 @@ export interface KafkaInstance {
 let shared: Promise<KafkaInstance> | null = null;
 
 export function ensureKafka(): Promise<KafkaInstance> {
-  shared ??= startKafka(TEST_KAFKA_PORT);
+  shared ??= startKafka(TEST_KAFKA_PORT).then((kafka) => {
+    if (kafka.startMs > 0) markStartedByTests('kafka', kafka.port);
+    else process.stderr.write(`kafka: reusing the broker already answering on 127.0.0.1:${kafka.port}\n`);
+    return kafka;
+  });
   return shared;
 }
 

@@ -4,6 +4,7 @@
  */
 import { Client } from 'pg';
 import { envPort, portAnswers, runDeployScript, uniqueName } from './deploy-scripts';
+import { markStartedByTests } from './test-servers';
 
 export const TEST_POSTGRES_PORT = envPort('CROWDLENS_TEST_POSTGRES_PORT', 55432);
 
@@ -21,6 +22,9 @@ export function ensurePostgres(): Promise<PostgresInstance> {
     if (!(await portAnswers(port))) {
       const { stdout } = await runDeployScript('postgres/start.sh', { POSTGRES_PORT: String(port) });
       process.stderr.write(stdout);
+      markStartedByTests('postgres', port);
+    } else {
+      process.stderr.write(`postgres: reusing the server already answering on 127.0.0.1:${port}\n`);
     }
     return { port, url: urlFor(port, 'crowdlens') };
   })();
