@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
@@ -49,7 +50,11 @@ export class CoreModule {
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
         { provide: CLOCK, useValue: { now: () => Date.now() } satisfies Clock },
-        { provide: MESSAGE_BUS, useFactory: () => createMessageBus(config.bus, logger) },
+        {
+          provide: MESSAGE_BUS,
+          useFactory: () =>
+            createMessageBus(config.bus, logger, { role: config.role, host: hostname(), pid: process.pid }),
+        },
         { provide: AUTHENTICATOR, useValue: authenticator },
         { provide: RATE_LIMITER, useValue: new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst) },
         { provide: APP_GUARD, useClass: ApiGuard },

@@ -1,8 +1,25 @@
+import { hostname } from 'node:os';
 import { registerSecret, type BusConfig } from '@crowdlens/config';
 import { InMemoryBus, type MessageBus } from '@crowdlens/bus';
 import type { Logger } from 'pino';
 
-type BusFactory<C extends BusConfig> = (config: C, logger: Logger) => Promise<MessageBus>;
+/** Who this process is, for the broker's tools: which role, on which host, which process. */
+export interface BusClientIdentity {
+  readonly role: string;
+  readonly host: string;
+  readonly pid: number;
+}
+
+/**
+ * The Kafka client id of this process: `bus.clientId` plus role, host and
+ * pid, so `kafka.sh consumer-groups --describe` tells the members of a group
+ * apart (every process was `crowdlens` from the same host before).
+ */
+export function kafkaClientId(base: string, who: BusClientIdentity): string {
+  return `${base}-${who.role}-${who.host}-${who.pid}`;
+}
+
+type BusFactory<C extends BusConfig> = (config: C, logger: Logger, who: BusClientIdentity) => Promise<MessageBus>;
 
 /** Bus backends keyed by config `type`; the config schema makes an unknown type a boot error. */
 const BUS_FACTORIES: { [K in BusConfig['type']]: BusFactory<Extract<BusConfig, { type: K }>> } = {
@@ -11,7 +28,7 @@ const BUS_FACTORIES: { [K in BusConfig['type']]: BusFactory<Extract<BusConfig, {
       queueCapacity: config.queueCapacity,
       onError: (error, ctx) => logger.warn({ ...ctx, err: error.message }, 'message dead-lettered'),
     }),
-  kafka: async (config, logger) => {
+  kafka: async (config, logger, who) => {
     // Loaded on demand: the embedded mode never needs kafkajs.
     const { KafkaBus } = await import('@crowdlens/bus/kafka/kafka-bus');
     const { readKafkaTlsFiles } = await import('@crowdlens/bus/kafka/kafka-security');
@@ -26,11 +43,21 @@ const BUS_FACTORIES: { [K in BusConfig['type']]: BusFactory<Extract<BusConfig, {
     // From here on the process logger and every redacted error hide them too, not only the bus' own logs.
     registerSecret(config.sasl?.password);
     registerSecret(ssl?.key);
-    return new KafkaBus({ ...rest, ssl, tuning, logger: logger.child({ component: 'kafka' }) });
+    return new KafkaBus({
+      ...rest,
+      clientId: kafkaClientId(rest.clientId, who),
+      ssl,
+      tuning,
+      logger: logger.child({ component: 'kafka' }),
+    });
   },
 };
 
-export function createMessageBus(config: BusConfig, logger: Logger): Promise<MessageBus> {
+export function createMessageBus(
+  config: BusConfig,
+  logger: Logger,
+  who: BusClientIdentity = { role: 'embedded', host: hostname(), pid: process.pid },
+): Promise<MessageBus> {
   const factory = BUS_FACTORIES[config.type] as BusFactory<BusConfig>;
-  return factory(config, logger);
+  return factory(config, logger, who);
 }
