@@ -15,6 +15,8 @@ export interface ClassifierInfo {
   readonly version: string;
   /** Runtime actually in use, e.g. "tfjs-wasm", "onnxruntime-cpu". */
   readonly runtime: string;
+  /** sha256 of the model file, as its validated manifest states; absent for models without a manifest. */
+  readonly sha256?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { METRICS } from '@crowdlens/common';
-import type { BatchReport } from '@crowdlens/models';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { BatchReport, ClassifierInfo } from '@crowdlens/models';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 @Injectable()
 export class InferenceMetrics {
@@ -11,6 +11,7 @@ export class InferenceMetrics {
   private readonly runTime: Histogram;
   private readonly images: Counter;
   private readonly failures: Counter;
+  private readonly modelInfo: Gauge<'name' | 'version' | 'sha256' | 'provider'>;
 
   constructor(@Inject(METRICS) registry: Registry) {
     this.batchSize = new Histogram({
@@ -47,6 +48,21 @@ export class InferenceMetrics {
       help: 'Crops that could not be classified',
       registers: [registry],
     });
+    this.modelInfo = new Gauge({
+      name: 'crowdlens_model_info',
+      help: 'The loaded classifier: always 1, its identity in the labels (sha256 empty without a manifest; provider = runtime in use)',
+      labelNames: ['name', 'version', 'sha256', 'provider'],
+      registers: [registry],
+    });
+  }
+
+  /** Which model this process serves, for dashboards and alerts (a fleet running mixed versions shows at a glance). */
+  model(info: ClassifierInfo): void {
+    this.modelInfo.reset();
+    this.modelInfo.set(
+      { name: info.name, version: info.version, sha256: info.sha256 ?? '', provider: info.runtime },
+      1,
+    );
   }
 
   batch(report: BatchReport): void {

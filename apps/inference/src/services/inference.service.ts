@@ -54,6 +54,7 @@ export class InferenceService implements OnApplicationBootstrap, BeforeApplicati
       (crop) => this.handle(crop),
     );
     this.started = true;
+    this.metrics.model(this.classifier.info);
     this.logger.info({ model: this.classifier.info, batcher: this.config.batcher }, 'inference consuming face crops');
   }
 

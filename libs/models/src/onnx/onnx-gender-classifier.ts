@@ -61,6 +61,7 @@ export class OnnxGenderClassifier implements GenderClassifier {
       name: this.manifest?.name ?? 'onnx',
       version: this.manifest?.version ?? 'unloaded',
       runtime: `onnxruntime-${this.activeProvider}`,
+      ...(this.manifest ? { sha256: this.manifest.sha256 } : {}),
     };
   }
 
