@@ -15,6 +15,7 @@ import {
   DEAD_LETTERS_TOPIC,
   FACE_CROPS_TOPIC,
   GENDER_PREDICTIONS_TOPIC,
+  TRACK_EVENTS_TOPIC,
   type Topic,
 } from '@crowdlens/contracts';
 import { decodeBinary, encodeBinary, topicConfig } from '@crowdlens/bus';
@@ -30,6 +31,7 @@ export const APP_TOPICS: readonly Topic[] = [
   GENDER_PREDICTIONS_TOPIC,
   DEAD_LETTERS_TOPIC,
   CAMERA_STATUS_TOPIC,
+  TRACK_EVENTS_TOPIC,
 ];
 export const SAMPLE_VIDEO = join(REPO_ROOT, 'assets/sample.mp4');
 /** Sampled frames per second of the sample video; with `realtime: false` every one is analysed. */
