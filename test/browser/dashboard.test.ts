@@ -506,7 +506,7 @@ describe('dashboard in Chromium', () => {
       // An unsuppressed row is internally consistent...
       expect(r.female! + r.male! + r.unknown!).toBe(r.visitors);
       expect(r.coverage).toBeCloseTo((r.female! + r.male!) / r.visitors!, 4);
-      expect(r.faces!).toBeGreaterThanOrEqual(r.visitors!);
+      // (Faces do not bound visitors: a person whose face was never classified is a visitor too.)
       // ...and lies between the two API reads (counts only grow while the video plays).
       expect(a!.suppressed).toBe(false);
       expect(r.faces!).toBeLessThanOrEqual(a!.faces!);
