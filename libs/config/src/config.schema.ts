@@ -223,6 +223,7 @@ export const TrackerConfigSchema = z
   })
   .strict();
 export type TrackerConfig = z.infer<typeof TrackerConfigSchema>;
+export type TrackerConfigInput = z.input<typeof TrackerConfigSchema>;
 
 export const PersonDetectorConfigSchema = z
   .object({
@@ -233,8 +234,13 @@ export const PersonDetectorConfigSchema = z
       .min(192)
       .max(1024)
       .default(416)
-      .describe('person detector input (square, px); larger finds smaller people and costs more'),
-    minScore: z.number().min(0).max(1).default(0.35).describe('person detections below this confidence are ignored'),
+      .describe('person detector input, longer side (px, multiple of 32); larger finds smaller people and costs more'),
+    minScore: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.55)
+      .describe('person detections below this confidence are ignored (0.55: best count on vtest.avi, bench/counting)'),
     modelPath: z
       .string()
       .min(1)
@@ -264,10 +270,35 @@ export const CountingConfigSchema = z
       .min(1000)
       .default(30_000)
       .describe('a live track reports how long it has been in view this often (dwell survives an ingest crash)'),
+    minVisitorMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(1000)
+      .describe('a track becomes a visitor once in view this long: detector flicker and brief fragments are not people'),
     personDetector: PersonDetectorConfigSchema.default(PersonDetectorConfigSchema.parse({})),
+    personTracker: z
+      .object({
+        maxAgeMs: z
+          .number()
+          .int()
+          .min(0)
+          .default(3000)
+          .describe('a person unseen this long has left (people are hidden by others and signs longer than faces blink)'),
+        reassociateDistance: z
+          .number()
+          .min(0)
+          .max(5)
+          .default(1.5)
+          .describe('a lost person may be picked up again this far from where they were predicted, in body widths'),
+      })
+      .strict()
+      .default({ maxAgeMs: 3000, reassociateDistance: 1.5 })
+      .describe('tracker settings for people; tracker.* applies to faces'),
   })
   .strict();
 export type CountingConfig = z.infer<typeof CountingConfigSchema>;
+export type CountingConfigInput = z.input<typeof CountingConfigSchema>;
 
 export const MotionConfigSchema = z
   .object({

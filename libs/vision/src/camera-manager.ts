@@ -22,7 +22,7 @@ import { createSceneDetector } from './detection/create-scene-detector';
 import type { SceneDetector } from './detection/scene-detector.port';
 import { inputFromUrl } from './ffmpeg/ffmpeg-args';
 import { locateFfmpeg, type FfmpegBinary } from './ffmpeg/ffmpeg-locator';
-import { CameraPipeline, type CountingOptions } from './pipeline/camera-pipeline';
+import { CameraPipeline, type CameraPipelineOptions, type CountingOptions } from './pipeline/camera-pipeline';
 import { CameraStats } from './pipeline/camera-stats';
 import type { MotionGateOptions } from './pipeline/motion-gate';
 import type { IouTrackerOptions } from './tracking/iou-tracker';
@@ -82,6 +82,10 @@ export interface CameraDetails extends CameraStatus {
   readonly detectMsMean: number;
   /** Faces detected over the last minute. */
   readonly facesPerMinute: number;
+  /** People found by the person detector (counting unit people), since the camera was added. */
+  readonly peopleDetected: number;
+  /** Faces on a track too small to classify (below counting.minGenderFacePx). */
+  readonly facesBelowFloor: number;
 }
 
 /** Default SORT min hits: a face must be detected on two frames in a row to become a track. */
@@ -130,8 +134,7 @@ export class CameraManager {
       detector,
       counting: this.countingOptions(),
       cropper: this.cropper,
-      tracker: this.opts.tracker,
-      tracking: { minHits: DEFAULT_MIN_HITS, ...this.opts.tracking },
+      ...this.trackerSettings(),
       ...(this.opts.motion ? { motion: this.opts.motion } : {}),
       cropSink: this.opts.cropSink,
       trackEventSink: this.opts.trackEventSink,
@@ -201,6 +204,8 @@ export class CameraManager {
       cropsEmitted: m.stats.cropsEmitted,
       detectMsMean: Math.round(m.stats.detectMsMean * 10) / 10,
       facesPerMinute: m.stats.facesPerMinute(now),
+      peopleDetected: m.stats.peopleDetected,
+      facesBelowFloor: m.stats.facesBelowFloor,
     };
   }
 
@@ -229,6 +234,18 @@ export class CameraManager {
       unit: counting.unit === 'people' ? 'person' : 'face',
       minGenderFacePx: counting.minGenderFacePx,
       heartbeatMs: counting.heartbeatMs,
+      minVisitorMs: counting.minVisitorMs,
+    };
+  }
+
+  /** People are tracked with their own max age and re-association reach; faces with `tracker`. */
+  private trackerSettings(): Pick<CameraPipelineOptions, 'tracker' | 'tracking'> {
+    const { counting, tracker } = this.opts;
+    const tracking = { minHits: DEFAULT_MIN_HITS, ...this.opts.tracking };
+    if (counting.unit !== 'people') return { tracker, tracking };
+    return {
+      tracker: { ...tracker, maxAgeMs: counting.personTracker.maxAgeMs },
+      tracking: { ...tracking, reassociateDistance: counting.personTracker.reassociateDistance },
     };
   }
 

@@ -10,7 +10,7 @@ import { ThreadSceneDetector } from './thread-scene-detector';
 export function createThreadSceneDetector(config: SceneDetectorConfig): SceneDetector {
   return new ThreadSceneDetector(
     createThreadDetector(config.faces),
-    config.people ? createPersonDetector(config.people) : null,
+    config.people ? createPersonDetector(config.people, config.faces) : null,
   );
 }
 

@@ -28,6 +28,8 @@ export interface CountingOptions {
   /** Faces smaller than this (px) are not classified; their person stays unknown. */
   readonly minGenderFacePx: number;
   readonly heartbeatMs: number;
+  /** A track becomes a visitor once in view this long (default 0). */
+  readonly minVisitorMs?: number;
 }
 
 /**
@@ -157,6 +159,7 @@ export class CameraPipeline {
         cameraId: this.opts.cameraId,
         unit: this.opts.counting.unit,
         heartbeatMs: this.opts.counting.heartbeatMs,
+        minVisitorMs: this.opts.counting.minVisitorMs ?? 0,
         now: this.now,
       }),
       selector: new BestCropSelector(this.opts.tracker.cropsPerTrack),
@@ -244,7 +247,8 @@ export class CameraPipeline {
       ),
     ]);
     for (const { t, face } of tracked) {
-      if (!face || !run.selector.wants(t.trackId)) continue;
+      // Only visitors' faces are classified: a prediction for a track that never became one would count it.
+      if (!face || !run.lifecycle.isVisitor(t.trackId) || !run.selector.wants(t.trackId)) continue;
       if (Math.max(face.box.width, face.box.height) < counting.minGenderFacePx) {
         stats.facesBelowFloor++;
         continue;

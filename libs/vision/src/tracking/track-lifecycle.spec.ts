@@ -59,4 +59,16 @@ describe('TrackLifecycle', () => {
     expect(life.observe([obs('c', 200, 200, 2)], 300, frame)).toEqual([]);
     expect(life.closeAll('shutdown')).toEqual([]);
   });
+
+  it('makes a track a visitor only once it has been in view minVisitorMs, and forgets one that ends sooner', () => {
+    const life = new TrackLifecycle({ cameraId: 'c', unit: 'person', heartbeatMs: 30_000, minVisitorMs: 1000 });
+    expect(life.observe([obs('blip', 300, 0, 2), obs('stay', 100, 0, 2)], 200, frame)).toEqual([]);
+    expect(life.isVisitor('stay')).toBe(false);
+    expect(life.ended(['blip'])).toEqual([]);
+    const started = life.observe([obs('stay', 100, 0, 6)], 1000, frame);
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({ kind: 'started', firstSeenTs: 0, lastSeenTs: 1000 });
+    expect(life.isVisitor('stay')).toBe(true);
+    expect(life.closeAll('shutdown').map((e) => e.trackId)).toEqual(['stay']);
+  });
 });

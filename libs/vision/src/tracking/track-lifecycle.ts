@@ -17,12 +17,20 @@ export interface TrackLifecycleOptions {
   readonly unit: TrackUnit;
   /** A live track reports itself this often (frame time). */
   readonly heartbeatMs: number;
+  /**
+   * A track is a visitor (reported as started) only once it has been in view
+   * this long: the detector's flicker and a tracker's brief fragments are not
+   * people. One that ends sooner is never reported. Default 0.
+   */
+  readonly minVisitorMs?: number;
   /** Wall clock for `emittedAt` only; track times are frame times. */
   readonly now?: () => number;
 }
 
 interface OpenTrack {
   readonly trackId: string;
+  /** Started was sent: the track is a visitor. */
+  reported: boolean;
   readonly firstTs: number;
   lastTs: number;
   frames: number;
@@ -57,6 +65,11 @@ export class TrackLifecycle {
     return this.open.size;
   }
 
+  /** Whether the track is a visitor yet (its started event went out): only those get their faces classified. */
+  isVisitor(trackId: string): boolean {
+    return this.open.get(trackId)?.reported ?? false;
+  }
+
   /** The confirmed tracks seen in one analysed frame; returns the events to publish. */
   observe(
     seen: readonly TrackObservation[],
@@ -71,6 +84,7 @@ export class TrackLifecycle {
       if (!t) {
         t = {
           trackId: o.trackId,
+          reported: false,
           firstTs: Math.min(o.firstTs, ts),
           lastTs: ts,
           frames: o.hits,
@@ -80,13 +94,20 @@ export class TrackLifecycle {
           seq: 0,
         };
         this.open.set(o.trackId, t);
-        events.push(this.event(t, 'started', null));
+      } else {
+        t.lastTs = Math.max(t.lastTs, ts);
+        t.frames = o.hits;
+        t.largestFacePx = Math.max(t.largestFacePx, o.facePx);
+        t.lastBox = o.box;
+      }
+      if (!t.reported) {
+        if (t.lastTs - t.firstTs >= (this.opts.minVisitorMs ?? 0)) {
+          t.reported = true;
+          t.lastReportTs = ts;
+          events.push(this.event(t, 'started', null));
+        }
         continue;
       }
-      t.lastTs = Math.max(t.lastTs, ts);
-      t.frames = o.hits;
-      t.largestFacePx = Math.max(t.largestFacePx, o.facePx);
-      t.lastBox = o.box;
       if (ts - t.lastReportTs >= this.opts.heartbeatMs) {
         t.lastReportTs = ts;
         events.push(this.event(t, 'heartbeat', null));
@@ -102,6 +123,7 @@ export class TrackLifecycle {
       const t = this.open.get(id);
       if (!t) continue;
       this.open.delete(id);
+      if (!t.reported) continue; // never a visitor: nothing to end
       events.push(this.event(t, 'ended', this.atEdge(t.lastBox) ? 'left' : 'timeout'));
     }
     return events;
@@ -109,7 +131,7 @@ export class TrackLifecycle {
 
   /** Closes every open track (shutdown, end of stream). */
   closeAll(reason: Extract<TrackEndReason, 'shutdown' | 'stream-lost'>): TrackEvent[] {
-    const events = [...this.open.values()].map((t) => this.event(t, 'ended', reason));
+    const events = [...this.open.values()].filter((t) => t.reported).map((t) => this.event(t, 'ended', reason));
     this.open.clear();
     this.closed = true;
     return events;
