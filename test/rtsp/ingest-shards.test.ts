@@ -40,7 +40,7 @@ describe('ingest.shard: one camera list split across ingest processes', () => {
       logLevel: 'info',
       http: { port: 0, host: '127.0.0.1' },
       detector: { workers: 1 },
-      auth: { disabled: true },
+      auth: { disabled: true, adminWithoutAuth: true }, // the admin API with auth off is opt-in
       cameras: [
         { id: 'door', url: server.url('door'), fps: 3 },
         ...['aisle-1', 'aisle-2', 'exit', 'till'].map((id) => ({ id, url: `${dead}/${id}` })),

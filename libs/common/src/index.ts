@@ -15,3 +15,4 @@ export * from './auth/rate-limiter';
 export * from './auth/api.guard';
 export * from './openapi/api-routes';
 export * from './openapi/openapi-document';
+export * from './auth/request-checks';

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { checkMediaDir, CameraSourceError, parseCameraSource } from './camera-source';
 
 export const CameraIdSchema = z
   .string()
@@ -15,7 +16,17 @@ export const CameraConfigSchema = z
     url: z
       .string()
       .min(1)
-      .describe('rtsp://, rtsps://, http(s):// or a local file path; credentials are redacted everywhere'),
+      .superRefine((url, ctx) => {
+        try {
+          parseCameraSource(url);
+        } catch (err) {
+          if (!(err instanceof CameraSourceError)) throw err;
+          ctx.addIssue({ code: 'custom', message: err.message });
+        }
+      })
+      .describe(
+        'rtsp://, rtsps://, http(s):// or a file path (relative to the working directory; inside ingest.mediaDir when set); any other scheme is refused; credentials are redacted everywhere',
+      ),
     fps: z.number().positive().max(30).default(5).describe('analysis frames per second sampled from the stream'),
     width: z
       .number()
@@ -389,6 +400,13 @@ export const AuthConfigSchema = z
       .max(7 * 24 * 60)
       .default(12 * 60),
     disabled: z.boolean().default(false).describe('explicitly run without auth (local demo only)'),
+    adminWithoutAuth: z
+      .boolean()
+      .default(false)
+      .describe(
+        'with auth off, let anonymous callers use the admin API (adding and removing cameras); ' +
+          'off by default, so a web page the browser visits cannot change the cameras of a local demo',
+      ),
   })
   .strict();
 export type AuthConfig = z.infer<typeof AuthConfigSchema>;
@@ -418,6 +436,14 @@ export const IngestConfigSchema = z
     shard: IngestShardSchema.optional().describe(
       'split one camera list across several ingest processes: each reads the cameras that hash to its index',
     ),
+    mediaDir: z
+      .string()
+      .min(1)
+      .refine((dir) => dir.startsWith('/'), 'must be an absolute path')
+      .optional()
+      .describe(
+        'file cameras must lie inside this directory; unset = any local file (the demo plays assets/sample.mp4 from the checkout)',
+      ),
   })
   .strict();
 export type IngestConfig = z.infer<typeof IngestConfigSchema>;
@@ -433,10 +459,14 @@ export const AppConfigSchema = z
     http: z
       .object({
         port: z.number().int().min(0).max(65535).default(3000),
-        host: z.string().min(1).default('0.0.0.0'),
+        host: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('default: 127.0.0.1 while auth is off (anyone reaching the port is a caller), else 0.0.0.0'),
       })
       .strict()
-      .default({ port: 3000, host: '0.0.0.0' }),
+      .default({ port: 3000 }),
     cameras: z.array(CameraConfigSchema).default([]),
     ingest: IngestConfigSchema.default({}),
     bus: BusConfigSchema.default({ type: 'memory', queueCapacity: 512 }),
@@ -459,10 +489,37 @@ export const AppConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['cameras', i, 'id'], message: `duplicate camera id "${cam.id}"` });
       }
       seen.add(cam.id);
+      const mediaDirIssue = mediaDirIssueOf(cam.url, cfg.ingest.mediaDir);
+      if (mediaDirIssue) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'url'], message: mediaDirIssue });
     });
   });
 
+/** Why a camera URL lies outside ingest.mediaDir; null when it does not (or is refused by the camera schema already). */
+function mediaDirIssueOf(url: string, mediaDir: string | undefined): string | null {
+  let source;
+  try {
+    source = parseCameraSource(url);
+  } catch {
+    return null;
+  }
+  try {
+    checkMediaDir(source, mediaDir);
+    return null;
+  } catch (err) {
+    if (err instanceof CameraSourceError) return err.message;
+    throw err;
+  }
+}
+
 type ParsedConfig = z.infer<typeof AppConfigSchema>;
-/** The validated config; derived defaults (the SQLite path under dataDir) are filled in. */
-export type AppConfig = Omit<ParsedConfig, 'store'> & { readonly store: StoreConfig };
+/** The validated config; derived defaults (the SQLite path under dataDir, the HTTP host) are filled in. */
+export type AppConfig = Omit<ParsedConfig, 'store' | 'http'> & {
+  readonly store: StoreConfig;
+  readonly http: { readonly port: number; readonly host: string };
+};
+
+/** Whether the API answers without credentials: auth.disabled, or no users and no API keys configured. */
+export function isAuthOff(auth: Pick<AuthConfig, 'disabled' | 'users' | 'apiKeys'>): boolean {
+  return auth.disabled || (auth.users.length === 0 && auth.apiKeys.length === 0);
+}
 export type AppConfigInput = z.input<typeof AppConfigSchema>;

@@ -3,3 +3,4 @@ export * from './load-config';
 export * from './redact';
 export * from './loopback';
 export * from './config.tokens';
+export * from './camera-source';

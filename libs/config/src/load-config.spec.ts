@@ -241,8 +241,16 @@ describe('the published example password hash', () => {
 });
 
 describe('http.host', () => {
-  it('defaults to every interface; CROWDLENS_HTTP_HOST overrides the file for every role, beside the port', () => {
-    expect(parseConfig({}).http).toEqual({ port: 3000, host: '0.0.0.0' });
+  it('defaults to this machine only while auth is off (drive-by CSRF), every interface with auth on', () => {
+    expect(parseConfig({}).http).toEqual({ port: 3000, host: '127.0.0.1' });
+    expect(parseConfig({ auth: { disabled: true } }).http.host).toBe('127.0.0.1');
+    expect(parseConfig({ auth: { apiKeys: [{ name: 'k', role: 'viewer', keySha256: 'a'.repeat(64) }] } }).http).toEqual(
+      { port: 3000, host: '0.0.0.0' },
+    );
+    expect(parseConfig({ http: { host: '0.0.0.0' } }).http.host).toBe('0.0.0.0');
+  });
+
+  it('CROWDLENS_HTTP_HOST overrides the file for every role, beside the port', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crowdlens-config-'));
     const file = join(dir, 'crowdlens.yaml');
     writeFileSync(file, 'http:\n  port: 4000\n  host: 0.0.0.0\n');
@@ -256,6 +264,7 @@ describe('http.host', () => {
       host: '10.1.2.3',
     });
     expect(loadConfig({ CROWDLENS_CONFIG: file, PORT: '5000' }).http).toEqual({ port: 5000, host: '0.0.0.0' });
+    expect(loadConfig({ PORT: '5000' }).http).toEqual({ port: 5000, host: '127.0.0.1' });
   });
 
   it('isLoopbackHost knows this machine’s names', () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { AppConfigSchema, type AppConfig } from './config.schema';
+import { AppConfigSchema, isAuthOff, type AppConfig } from './config.schema';
 import { isLoopbackHost } from './loopback';
 import { redactText, registerSecret } from './redact';
 
@@ -62,7 +62,9 @@ export function parseConfig(raw: unknown, source = 'configuration'): AppConfig {
     cfg.store.type === 'sqlite'
       ? { type: 'sqlite' as const, path: cfg.store.path ?? join(cfg.dataDir, 'crowdlens.db') }
       : cfg.store;
-  return { ...cfg, store };
+  // Without auth anyone who reaches the port sees every count: this machine only, unless http.host says otherwise.
+  const http = { port: cfg.http.port, host: cfg.http.host ?? (isAuthOff(cfg.auth) ? '127.0.0.1' : '0.0.0.0') };
+  return { ...cfg, store, http };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -7,7 +7,15 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { APP_CONFIG, redactText, redactUrl, type AppConfig, type CameraConfig } from '@crowdlens/config';
+import {
+  APP_CONFIG,
+  CameraSourceError,
+  checkMediaDir,
+  redactText,
+  redactUrl,
+  type AppConfig,
+  type CameraConfig,
+} from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
 import {
   CAMERA_STATUS_TOPIC,
@@ -122,7 +130,7 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
   /**
    * Adds a camera at runtime (admin API). 409 for a taken id or one another
    * shard owns (so two shards can never both add it), 400 for a URL scheme
-   * ffmpeg is not given.
+   * ffmpeg is not given or a file outside ingest.mediaDir.
    */
   async addCamera(camera: CameraConfig): Promise<CameraDetails> {
     const owner = this.shard.ownerOf(camera.id);
@@ -131,9 +139,10 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
         `camera "${camera.id}" belongs to ingest ${this.shard.describe(owner)}, not to this process (${this.shard.describe()}): add it through that one`,
       );
     try {
-      inputFromUrl(camera.url, camera, redactUrl(camera.url));
+      const input = inputFromUrl(camera.url, camera, redactUrl(camera.url));
+      if (input.kind === 'file') checkMediaDir({ kind: 'file', path: input.path }, this.config.ingest.mediaDir);
     } catch (err) {
-      if (err instanceof UnsupportedSourceError)
+      if (err instanceof UnsupportedSourceError || err instanceof CameraSourceError)
         throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [`url: ${err.message}`] });
       throw err;
     }

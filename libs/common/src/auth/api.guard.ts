@@ -13,6 +13,7 @@ import type { UserRole } from '@crowdlens/config';
 import type { Request, Response } from 'express';
 import { Authenticator } from './authenticator';
 import { RateLimiter } from './rate-limiter';
+import { unsafeRequestProblem } from './request-checks';
 import { hasRole, PUBLIC_ROUTE, REQUIRED_ROLE, UNLIMITED_ROUTE, type Principal } from './roles';
 
 export const AUTHENTICATOR = Symbol('Authenticator');
@@ -20,7 +21,7 @@ export const RATE_LIMITER = Symbol('RateLimiter');
 
 export type AuthedRequest = Request & { principal?: Principal };
 
-/** Every route: rate limit, then authenticate, then check the route's role. */
+/** Every route: rate limit, refuse non-JSON and cross-site changes, then authenticate, then check the route's role. */
 @Injectable()
 export class ApiGuard implements CanActivate {
   constructor(
@@ -43,6 +44,9 @@ export class ApiGuard implements CanActivate {
         );
       }
     }
+    // Before the public check: logging in or out from another site is refused too.
+    const problem = unsafeRequestProblem(req);
+    if (problem) throw new HttpException({ statusCode: problem.status, message: problem.message }, problem.status);
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
 
     const principal = this.auth.authenticate({
@@ -54,6 +58,11 @@ export class ApiGuard implements CanActivate {
     req.principal = principal;
     const role = this.reflector.getAllAndOverride<UserRole>(REQUIRED_ROLE, targets) ?? 'viewer';
     if (!hasRole(principal, role)) {
+      if (principal.via === 'auth-disabled')
+        throw new ForbiddenException(
+          `auth is off, so the ${role} API is too: add auth.users or auth.apiKeys, ` +
+            'or set auth.adminWithoutAuth: true on a machine nobody else can reach',
+        );
       throw new ForbiddenException(`role ${principal.role} may not do this; it needs ${role}`);
     }
     return true;

@@ -54,7 +54,9 @@ export class Authenticator {
   }
 
   authenticate(creds: Credentials, now = Date.now()): Principal | null {
-    if (!this.enabled) return { name: 'anonymous', role: 'admin', via: 'auth-disabled' };
+    // Without auth the caller may be any web page the browser visits: no admin API unless the config asks for it.
+    if (!this.enabled)
+      return { name: 'anonymous', role: this.config.adminWithoutAuth ? 'admin' : 'operator', via: 'auth-disabled' };
     const bearer = creds.authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
     const key = creds.apiKey ?? bearer;
     if (key) {

@@ -5,7 +5,7 @@
  * rights to anyone who can reach the port.
  */
 import type { AddressInfo } from 'node:net';
-import { isLoopbackHost, type AuthConfig } from '@crowdlens/config';
+import { isAuthOff, isLoopbackHost, type AuthConfig } from '@crowdlens/config';
 
 export interface ListenAddress {
   /** host:port as bound (IPv6 in brackets), e.g. `0.0.0.0:3000`, `[::1]:3000`. */
@@ -28,7 +28,7 @@ export function describeListenAddress(address: Pick<AddressInfo, 'address' | 'po
 
 /** Whether the API answers without credentials (the Authenticator's rule). */
 export function authIsOff(auth: Pick<AuthConfig, 'disabled' | 'users' | 'apiKeys'>): boolean {
-  return auth.disabled || (auth.users.length === 0 && auth.apiKeys.length === 0);
+  return isAuthOff(auth);
 }
 
 /** The start-up warning for an API without auth on a network interface; null when there is nothing to warn about. */

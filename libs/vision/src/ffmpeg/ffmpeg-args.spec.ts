@@ -20,9 +20,9 @@ describe('inputFromUrl', () => {
     expect(inputFromUrl('rtsp://u:p@cam/1', { realtime: true, loop: false }, 'x').kind).toBe('rtsp');
     expect(inputFromUrl('RTSPS://cam/1', { realtime: true, loop: false }, 'x').kind).toBe('rtsp');
     expect(inputFromUrl('https://cam/mjpeg', { realtime: true, loop: false }, 'x').kind).toBe('http');
-    expect(inputFromUrl('assets/sample.mp4', { realtime: true, loop: true }, 'x')).toEqual({
+    expect(inputFromUrl('/v/sample.mp4', { realtime: true, loop: true }, 'x')).toEqual({
       kind: 'file',
-      path: 'assets/sample.mp4',
+      path: '/v/sample.mp4',
       realtime: true,
       loop: true,
     });
@@ -40,6 +40,27 @@ describe('inputFromUrl', () => {
       inputFromUrl('udp://u:secret@1.2.3.4:5', { realtime: true, loop: false }, 'udp://***:***@1.2.3.4:5');
     } catch (err) {
       expect((err as Error).message).not.toContain('secret');
+    }
+  });
+
+  it('refuses protocols ffmpeg would otherwise open from a "local path" (SSRF)', () => {
+    for (const url of ['gopher:127.0.0.1:3299/9/x%0D%0ASET pwned 1', 'tcp:127.0.0.1:1', 'concat:/a|/b', 'http:h/x']) {
+      expect(() => inputFromUrl(url, { realtime: true, loop: false }, 'redacted')).toThrow(UnsupportedSourceError);
+    }
+  });
+});
+
+describe('buildFfmpegArgs: -protocol_whitelist', () => {
+  it('lets each input kind open only its own protocols, before -i', () => {
+    const cases: Array<[FfmpegArgsSpec['input'], string]> = [
+      [{ kind: 'file', path: '/v/a.mp4', realtime: false, loop: false }, 'file'],
+      [{ kind: 'rtsp', url: 'rtsp://cam/1' }, 'rtsp,rtsps,tcp,tls'],
+      [{ kind: 'http', url: 'http://cam/1' }, 'http,https,tcp,tls'],
+    ];
+    for (const [input, whitelist] of cases) {
+      const args = buildFfmpegArgs(base({ input }));
+      expect(valueOf(args, '-protocol_whitelist')).toBe(whitelist);
+      expect(args.indexOf('-protocol_whitelist')).toBeLessThan(args.indexOf('-i'));
     }
   });
 });

@@ -3,6 +3,7 @@
  * shape only (one video input -> sampled, scaled RGB24 on stdout), so a small
  * builder beats a general wrapper: every flag here is deliberate and tested.
  */
+import { CameraSourceError, parseCameraSource, type CameraSource } from '@crowdlens/config';
 
 export type FfmpegInput =
   | { readonly kind: 'file'; readonly path: string; readonly realtime: boolean; readonly loop: boolean }
@@ -28,40 +29,43 @@ export interface FfmpegArgsSpec {
 }
 
 export class UnsupportedSourceError extends Error {
-  constructor(readonly redactedUrl: string) {
-    super(`unsupported source "${redactedUrl}": use rtsp://, rtsps://, http(s):// or a local file path`);
+  constructor(
+    readonly redactedUrl: string,
+    readonly reason = 'use rtsp://, rtsps://, http(s):// or a file path',
+  ) {
+    super(`unsupported source "${redactedUrl}": ${reason}`);
     this.name = 'UnsupportedSourceError';
   }
 }
 
-const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
-
 /**
- * Maps a camera URL to an input kind. Anything without a scheme (or file://)
- * is a local file; `realtime` and `loop` only mean something for files.
+ * Maps a camera URL to an input kind with the config's strict parser (see
+ * parseCameraSource): a path or file:/// URL is a local file, made absolute;
+ * `realtime` and `loop` only mean something for files.
  * @param redacted the same URL with credentials removed, used in errors.
  */
 export function inputFromUrl(url: string, opts: { realtime: boolean; loop: boolean }, redacted: string): FfmpegInput {
-  const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
-  if (scheme === undefined) return { kind: 'file', path: url, realtime: opts.realtime, loop: opts.loop };
-  switch (scheme) {
-    case 'file':
-      return {
-        kind: 'file',
-        path: decodeURIComponent(url.slice('file://'.length)),
-        realtime: opts.realtime,
-        loop: opts.loop,
-      };
-    case 'rtsp':
-    case 'rtsps':
-      return { kind: 'rtsp', url };
-    case 'http':
-    case 'https':
-      return { kind: 'http', url };
-    default:
-      throw new UnsupportedSourceError(redacted);
+  let source: CameraSource;
+  try {
+    source = parseCameraSource(url);
+  } catch (err) {
+    if (err instanceof CameraSourceError) throw new UnsupportedSourceError(redacted, err.message);
+    throw err;
   }
+  if (source.kind === 'file') return { kind: 'file', path: source.path, realtime: opts.realtime, loop: opts.loop };
+  return source;
 }
+
+/**
+ * The protocols ffmpeg may open for each input kind, nested opens included
+ * (an HTTP redirect, a playlist or concat script inside a file): a camera can
+ * never make ffmpeg speak gopher, udp or tcp to an arbitrary port.
+ */
+export const PROTOCOL_WHITELIST: Readonly<Record<FfmpegInput['kind'], string>> = {
+  file: 'file',
+  rtsp: 'rtsp,rtsps,tcp,tls',
+  http: 'http,https,tcp,tls',
+};
 
 function assertPositive(name: string, value: number): void {
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
@@ -89,6 +93,7 @@ export function buildFfmpegArgs(spec: FfmpegArgsSpec): string[] {
     'level+verbose',
   ];
   if (spec.hwaccel) args.push('-hwaccel', spec.hwaccel);
+  args.push('-protocol_whitelist', PROTOCOL_WHITELIST[input.kind]);
 
   switch (input.kind) {
     case 'rtsp':
