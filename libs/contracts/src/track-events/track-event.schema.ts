@@ -16,9 +16,10 @@ export type TrackEventKind = z.infer<typeof TrackEventKindSchema>;
  * left: lost at the edge of the frame (walked out of view);
  * timeout: lost inside the frame (occlusion, detector misses) for longer than the tracker's max age;
  * shutdown: ingest stopped while the person was still in view;
- * stream-lost: the camera's stream ended or reconnected, so the track cannot continue.
+ * stream-lost: the camera's stream ended or reconnected, so the track cannot continue;
+ * view-changed: the whole picture changed at once (camera moved, a cut), so nobody can be followed across it.
  */
-export const TrackEndReasonSchema = z.enum(['left', 'timeout', 'shutdown', 'stream-lost']);
+export const TrackEndReasonSchema = z.enum(['left', 'timeout', 'shutdown', 'stream-lost', 'view-changed']);
 export type TrackEndReason = z.infer<typeof TrackEndReasonSchema>;
 
 /** What a track follows: a person's body (people mode) or a face (faces mode). */

@@ -289,4 +289,26 @@ describe('CameraPipeline', () => {
         }),
     ).toThrow(/detects people/);
   });
+
+  it('ends every track when the whole view changes, so people of two scenes are never merged', async () => {
+    const { detector, events, stats, pipeline } = setup('drop-oldest', 1, 1);
+    const other = (seq: number): Frame => {
+      const f = frame(seq);
+      for (let i = 0; i < f.data.length; i++) f.data[i] = 255 - (f.data[i] as number);
+      return f;
+    };
+    pipeline.push(frame(0));
+    (await call(detector, 0)).resolve([faceAt(20)]);
+    await flush();
+    pipeline.push(other(1)); // the same place in the picture, another scene
+    (await call(detector, 1)).resolve([faceAt(21)]);
+    await pipeline.stop();
+    expect(stats.viewChanges).toBe(1);
+    expect(events.map((e) => [e.kind, e.endReason])).toEqual([
+      ['started', null],
+      ['ended', 'view-changed'],
+      ['started', null],
+      ['ended', 'shutdown'],
+    ]);
+  });
 });

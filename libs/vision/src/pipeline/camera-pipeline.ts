@@ -18,6 +18,7 @@ import { TrackLifecycle } from '../tracking/track-lifecycle';
 import type { CameraStats } from './camera-stats';
 import { DropOldestQueue } from './frame-queue';
 import { MotionGate, type MotionGateOptions } from './motion-gate';
+import { ViewChangeDetector } from './view-change-detector';
 
 export type CropSink = (crop: FaceCrop) => Promise<void>;
 export type TrackEventSink = (event: TrackEvent) => Promise<void>;
@@ -68,6 +69,7 @@ interface RunContext {
   readonly lifecycle: TrackLifecycle;
   readonly selector: BestCropSelector;
   readonly gate: MotionGate;
+  readonly viewChanges: ViewChangeDetector;
   /** Time of the newest frame skipped by the gate; applied to the tracker in frame order. */
   lastSkippedTs: number;
 }
@@ -164,6 +166,7 @@ export class CameraPipeline {
       }),
       selector: new BestCropSelector(this.opts.tracker.cropsPerTrack),
       gate: new MotionGate(this.opts.motion),
+      viewChanges: new ViewChangeDetector(),
       lastSkippedTs: Number.NEGATIVE_INFINITY,
     };
   }
@@ -218,6 +221,12 @@ export class CameraPipeline {
     stats.markAnalysed(now);
     stats.markFaces(now, found.faces.length);
     stats.peopleDetected += found.people.length;
+    if (run.viewChanges.isCut(frame)) {
+      // Nobody seen before a cut can be followed after it: end them all and start matching afresh.
+      for (const id of run.tracker.reset()) run.selector.end(id);
+      stats.viewChanges++;
+      await this.emit(run.lifecycle.endAll('view-changed'));
+    }
     // Frames skipped since the previous analysed one: nothing moved, so the
     // tracks seen then are still there (kept alive, not aged out).
     if (run.lastSkippedTs > run.tracker.lastFrameTs && run.lastSkippedTs < frame.ts)

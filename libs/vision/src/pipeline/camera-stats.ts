@@ -11,6 +11,8 @@ export class CameraStats {
   /** Faces on a track but smaller than the gender floor: seen, not classified. */
   facesBelowFloor = 0;
   trackEvents = 0;
+  /** Whole-picture changes (camera moved, a cut) that ended every track. */
+  viewChanges = 0;
   trackEventErrors = 0;
   cropsEmitted = 0;
   cropErrors = 0;

@@ -129,10 +129,16 @@ export class TrackLifecycle {
     return events;
   }
 
-  /** Closes every open track (shutdown, end of stream). */
-  closeAll(reason: Extract<TrackEndReason, 'shutdown' | 'stream-lost'>): TrackEvent[] {
+  /** Ends every open track; later frames may open new ones (the view changed). */
+  endAll(reason: Extract<TrackEndReason, 'shutdown' | 'stream-lost' | 'view-changed'>): TrackEvent[] {
     const events = [...this.open.values()].filter((t) => t.reported).map((t) => this.event(t, 'ended', reason));
     this.open.clear();
+    return events;
+  }
+
+  /** Ends every open track for good (shutdown, end of stream): frames of this run still in flight are ignored. */
+  closeAll(reason: Extract<TrackEndReason, 'shutdown' | 'stream-lost'>): TrackEvent[] {
+    const events = this.endAll(reason);
     this.closed = true;
     return events;
   }
