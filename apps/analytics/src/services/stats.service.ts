@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
-import { AGGREGATE_STORE, BUCKET_MS, type AggregateStore, type StatsRow } from '@crowdlens/storage';
+import { AGGREGATE_STORE, BUCKET_MS, type AggregateStore, type StatsQuery, type StatsRow } from '@crowdlens/storage';
 import type {
   DwellQueryDto,
   GroupsQueryDto,
@@ -9,7 +9,14 @@ import type {
   StatsQueryDto,
 } from '../dtos/stats-query.dto';
 import { CameraRegistry } from './camera-registry.service';
-import { coverageOf, suppressSmallBuckets, WITHHELD_COUNTS, type PublicStatsRow } from './k-anonymity';
+import {
+  coverageOf,
+  levelsUpTo,
+  releaseConsistently,
+  suppressSmallBuckets,
+  WITHHELD_COUNTS,
+  type PublicStatsRow,
+} from './k-anonymity';
 
 export interface StatsTotals {
   readonly suppressed: boolean;
@@ -133,9 +140,27 @@ export class StatsService {
     };
   }
 
+  /**
+   * The store's buckets with the people of suppressed finer buckets taken out
+   * (see releaseConsistently): what every answer below is computed from.
+   */
+  private async releasedRows(q: StatsQuery): Promise<StatsRow[]> {
+    const ms = BUCKET_MS[q.bucket];
+    // Whole buckets of the size asked for, so each one's children are all read.
+    const from = q.from - (((q.from % ms) + ms) % ms);
+    const to = Math.ceil(q.to / ms) * ms;
+    const levels = await Promise.all(
+      levelsUpTo(q.bucket).map(async (size) => ({
+        size,
+        rows: await this.store.queryStats({ ...q, from, to, bucket: size }),
+      })),
+    );
+    return releaseConsistently(levels, this.k);
+  }
+
   async stats(query: StatsQueryDto): Promise<StatsResult> {
     const cameraIds = this.resolveCameras(query);
-    const rows = await this.store.queryStats({ cameraIds, from: query.from, to: query.to, bucket: query.bucket });
+    const rows = await this.releasedRows({ cameraIds, from: query.from, to: query.to, bucket: query.bucket });
     return {
       ...this.rangeOf(query),
       cameras: cameraIds ?? this.cameras.list().map((c) => c.cameraId),
@@ -177,7 +202,7 @@ export class StatsService {
   async groups(query: GroupsQueryDto): Promise<GroupComparison> {
     const cameraIds = this.resolveCameras({ ...query, cameraIds: [] });
     const range = { cameraIds, from: query.from, to: query.to, bucket: query.bucket };
-    const [rows, dwell] = await Promise.all([this.store.queryStats(range), this.store.dwellByBucket(range)]);
+    const [rows, dwell] = await Promise.all([this.releasedRows(range), this.store.dwellByBucket(range)]);
     const known = this.cameras.list().filter((c) => !cameraIds || cameraIds.includes(c.cameraId));
     const groupOf = new Map(known.map((c) => [c.cameraId, c.group ?? null]));
     const stores = new Map<
@@ -256,7 +281,10 @@ export class StatsService {
   /** Visitors by hour of day in the caller's time zone, over hour rollups. */
   async peakHours(query: PeakHoursQueryDto): Promise<{ tz: string; hours: PeakHour[]; suppressed: boolean }> {
     const cameraIds = this.resolveCameras(query);
-    const rows = await this.store.queryStats({ cameraIds, from: query.from, to: query.to, bucket: 'hour' });
+    // Released hours only: summing suppressed hours across cameras or days let a difference reveal them.
+    const rows = (await this.releasedRows({ cameraIds, from: query.from, to: query.to, bucket: 'hour' })).filter(
+      (r) => r.visitors >= this.k,
+    );
     const hourOf = new Intl.DateTimeFormat('en-US', { timeZone: query.tz, hour: 'numeric', hourCycle: 'h23' });
     const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: query.tz });
     const visitors = new Array<number>(24).fill(0);
