@@ -121,6 +121,8 @@ export class SqlAggregateStore implements AggregateStore {
    * Write transactions of this store, one at a time. Predictions and track events come from two
    * recorders at once and touch the same track and bucket rows in different orders: concurrently,
    * PostgreSQL would break the resulting deadlocks by failing one of them (retried, but a failure).
+   * This only orders this instance's transactions; counts stay right across processes because each
+   * merge locks its track row (lockTrack).
    */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -222,7 +224,7 @@ export class SqlAggregateStore implements AggregateStore {
 
   /** A classified crop: one more face in its frame's bucket, more vote evidence for its track. */
   private async applyPrediction(tx: SqlDriver, r: PredictionRecord): Promise<void> {
-    const old = await this.readTrack(tx, r.cameraId, r.trackId);
+    const old = await this.lockTrack(tx, r.cameraId, r.trackId);
     const crops = (old?.crops ?? 0) + 1;
     const sumProbMale = (old?.sumProbMale ?? 0) + r.probMale;
     const next: Track = {
@@ -246,7 +248,7 @@ export class SqlAggregateStore implements AggregateStore {
    * started / heartbeat / ended (and of the track's predictions) ends in the same row and buckets.
    */
   private async applyTrackEvent(tx: SqlDriver, e: TrackEventRecord): Promise<void> {
-    const old = await this.readTrack(tx, e.cameraId, e.trackId);
+    const old = await this.lockTrack(tx, e.cameraId, e.trackId);
     const next: Track = {
       ...(old ?? NEW_TRACK),
       firstTs: old ? Math.min(old.firstTs, e.firstSeenTs) : e.firstSeenTs,
@@ -261,13 +263,29 @@ export class SqlAggregateStore implements AggregateStore {
     await this.moveVisitor(tx, e.cameraId, old, next);
   }
 
-  private async readTrack(tx: SqlDriver, cameraId: string, trackId: string): Promise<Track | undefined> {
+  /**
+   * The track as committed, locked until this transaction ends; undefined = nobody has created it.
+   *
+   * Why not a plain SELECT: every merge is read, modify, write, and moveVisitor's +1 / -1 trust the
+   * read. Two transactions at once (another analytics process on the same PostgreSQL, or a restarted
+   * one overlapping the old; `serialized` only orders this instance's own) both read "no row" under
+   * READ COMMITTED, both count the person (the second INSERT's ON CONFLICT just overwrites the row):
+   * 57 visitors for 56 tracks; or both move the person out of the same old bucket. So the row is
+   * claimed and locked first, in one statement both databases run: an upsert that inserts a
+   * placeholder (first_ts = -1; real times are >= 0) or, on conflict, updates the row to itself, which
+   * waits for any other writer of it to commit and then returns its latest values. writeTrack always
+   * overwrites the placeholder before the transaction ends.
+   */
+  private async lockTrack(tx: SqlDriver, cameraId: string, trackId: string): Promise<Track | undefined> {
     const [row] = await tx.all<TrackRow>(
-      `SELECT first_ts, last_ts, crops, sum_prob_male, vote, frames, largest_face_px, ended, end_reason, unit
-         FROM tracks WHERE camera_id = ? AND track_id = ?`,
+      `INSERT INTO tracks (camera_id, track_id, first_ts, last_ts, crops, sum_prob_male, vote)
+       VALUES (?, ?, -1, -1, 0, 0, 'unknown')
+       ON CONFLICT (camera_id, track_id) DO UPDATE SET first_ts = tracks.first_ts
+       RETURNING first_ts, last_ts, crops, sum_prob_male, vote, frames, largest_face_px, ended, end_reason, unit`,
       [cameraId, trackId],
     );
-    if (!row) return undefined;
+    if (!row) throw new Error(`track ${cameraId}/${trackId}: the locking upsert returned no row`);
+    if (Number(row.first_ts) < 0) return undefined;
     return {
       firstTs: Number(row.first_ts),
       lastTs: Number(row.last_ts),
