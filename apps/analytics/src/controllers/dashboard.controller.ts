@@ -23,8 +23,9 @@ export class DashboardController {
 
   @Get('assets/:name')
   asset(@Param('name') name: string, @Res() res: Response): void {
-    const asset = ASSETS[name];
-    if (!asset) throw new NotFoundException(`no asset ${name}`);
+    // Own keys only: ASSETS['__proto__'] or ASSETS['constructor'] are not assets.
+    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
+    if (!asset) throw new NotFoundException('no such asset');
     res.type(asset.type).sendFile(asset.file());
   }
 }

@@ -351,8 +351,11 @@ function share(value: number | null): string {
   return value === null ? '' : String(Number(value.toFixed(4)));
 }
 
-/** CSV-safe text: quotes, and a leading quote for cells a spreadsheet would run as a formula. */
-function csvText(value: string): string {
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+/**
+ * CSV-safe text: quotes, and a leading quote for cells a spreadsheet would run as a formula
+ * (also after a tab or carriage return, which spreadsheets skip before reading one).
+ */
+export function csvText(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
