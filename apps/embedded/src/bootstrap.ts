@@ -7,6 +7,7 @@ import {
   createLogger,
   describeListenAddress,
   exposureWarning,
+  hardenHttp,
   PinoNestLogger,
   Readiness,
   type ListenAddress,
@@ -36,6 +37,7 @@ export async function startCrowdLens(
     abortOnError: false,
   });
   app.enableShutdownHooks();
+  hardenHttp(app);
   await app.listen(config.http.port, config.http.host);
   // What the socket bound, not what was asked for: 0.0.0.0 is every interface, and port 0 is any port.
   const listen = describeListenAddress(app.getHttpServer().address() as AddressInfo);

@@ -16,3 +16,4 @@ export * from './auth/api.guard';
 export * from './openapi/api-routes';
 export * from './openapi/openapi-document';
 export * from './auth/request-checks';
+export * from './nest/http-hardening';

@@ -369,7 +369,7 @@ export const AuthConfigSchema = z
                 /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
                 'expected the output of `npm run hash-password`',
               )
-              .describe('scrypt hash from `npm run hash-password -- <password>`'),
+              .describe('scrypt hash from `npm run hash-password` (the password on stdin)'),
           })
           .strict(),
       )

@@ -150,7 +150,7 @@ function refusePublishedPasswords(config: AppConfig, file: string | undefined): 
   const issue = `auth.users: ${names} ${users.length === 1 ? 'has' : 'have'} the published example password hash ("change-me-now")`;
   throw new ConfigError(
     `Refusing to start${file ? ` with ${file}` : ''}: ${issue}. Make your own with ` +
-      "`npm run hash-password -- 'a long passphrase'` and put it in passwordHash " +
+      '`npm run hash-password` (the passphrase on stdin) and put it in passwordHash ' +
       '(a local demo may keep it with role: embedded and http.host: 127.0.0.1).',
     [issue],
   );

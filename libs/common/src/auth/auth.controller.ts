@@ -21,6 +21,7 @@ export class AuthController {
   @HttpCode(200)
   login(
     @Body(new ZodValidationPipe(LoginSchema)) body: LoginDto,
+    @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
   ): { token: string; role: string; expiresAt: number } {
     const result = this.auth.login(body.username, body.password);
@@ -28,6 +29,8 @@ export class AuthController {
     res.cookie(AUTH_COOKIE, result.token, {
       httpOnly: true,
       sameSite: 'strict',
+      // Secure whenever the request came over TLS (behind a proxy: when express is told to trust it).
+      secure: req.secure,
       expires: new Date(result.expiresAt),
       path: '/',
     });

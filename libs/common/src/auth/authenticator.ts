@@ -25,7 +25,12 @@ function sha256(value: string): Buffer {
 function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k !== name) continue;
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return undefined; // a malformed escape (%E0%A4%A) is no token: 401, not a 500
+    }
   }
   return undefined;
 }
