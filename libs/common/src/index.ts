@@ -17,3 +17,4 @@ export * from './openapi/api-routes';
 export * from './openapi/openapi-document';
 export * from './auth/request-checks';
 export * from './nest/http-hardening';
+export * from './auth/login-throttle';

@@ -1,9 +1,22 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UnauthorizedException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Post,
+  Req,
+  Res,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { ZodValidationPipe } from '../nest/zod-validation.pipe';
 import { AUTHENTICATOR, type AuthedRequest } from './api.guard';
 import { AUTH_COOKIE, Authenticator } from './authenticator';
+import { LoginThrottledError } from './login-throttle';
 import { Public, type Principal } from './roles';
 
 export const LoginSchema = z
@@ -19,12 +32,19 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
-  login(
+  async login(
     @Body(new ZodValidationPipe(LoginSchema)) body: LoginDto,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
-  ): { token: string; role: string; expiresAt: number } {
-    const result = this.auth.login(body.username, body.password);
+  ): Promise<{ token: string; role: string; expiresAt: number }> {
+    let result;
+    try {
+      result = await this.auth.login(body.username, body.password, req.ip ?? req.socket.remoteAddress ?? 'unknown');
+    } catch (err) {
+      if (!(err instanceof LoginThrottledError)) throw err;
+      res.setHeader('Retry-After', String(err.retryAfterS));
+      throw new HttpException({ statusCode: 429, message: err.message }, HttpStatus.TOO_MANY_REQUESTS);
+    }
     if (!result) throw new UnauthorizedException('unknown user or wrong password');
     res.cookie(AUTH_COOKIE, result.token, {
       httpOnly: true,
@@ -40,7 +60,9 @@ export class AuthController {
   @Post('logout')
   @Public()
   @HttpCode(204)
-  logout(@Res({ passthrough: true }) res: Response): void {
+  logout(@Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response): void {
+    // Revoked, not only forgotten by the browser: a copied token stops working too.
+    this.auth.logout({ authorization: req.headers.authorization, cookie: req.headers.cookie });
     res.clearCookie(AUTH_COOKIE, { path: '/' });
   }
 

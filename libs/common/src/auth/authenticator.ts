@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AuthConfig } from '@crowdlens/config';
-import { verifyPassword } from './password-hash';
+import { LoginThrottle } from './login-throttle';
+import { verifyPasswordAsync } from './password-hash';
 import type { Principal } from './roles';
 import { TokenSigner } from './token-signer';
 
@@ -39,18 +40,32 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 export class Authenticator {
   readonly enabled: boolean;
   private readonly signer: TokenSigner;
+  /** Token ids logged out, with their expiry (after which the signature check refuses them anyway). */
+  private readonly revoked = new Map<string, number>();
 
-  constructor(private readonly config: AuthConfig) {
+  constructor(
+    private readonly config: AuthConfig,
+    private readonly throttle = new LoginThrottle(),
+  ) {
     this.enabled = !config.disabled && (config.users.length > 0 || config.apiKeys.length > 0);
     this.signer = new TokenSigner(config.tokenSecret);
   }
 
-  login(username: string, password: string, now = Date.now()): LoginResult | null {
+  /**
+   * Checks a password off the event loop; null for a wrong one. Throws
+   * LoginThrottledError while the username or the client must wait after
+   * repeated failures, or too many logins run at once.
+   */
+  async login(username: string, password: string, client = 'unknown', now = Date.now): Promise<LoginResult | null> {
     const user = this.config.users.find((u) => u.username === username);
     // Verify against a dummy hash when the user is unknown so timing does not reveal usernames.
-    const ok = verifyPassword(password, user?.passwordHash ?? DUMMY_HASH) && user !== undefined;
+    const ok = await this.throttle.run(
+      [`user:${username}`, `ip:${client}`],
+      async () => (await verifyPasswordAsync(password, user?.passwordHash ?? DUMMY_HASH)) && user !== undefined,
+      now,
+    );
     if (!ok || !user) return null;
-    const expiresAt = now + this.config.tokenTtlMinutes * 60_000;
+    const expiresAt = now() + this.config.tokenTtlMinutes * 60_000;
     return {
       token: this.signer.sign({ sub: user.username, role: user.role, exp: expiresAt }),
       principal: { name: user.username, role: user.role, via: 'token' },
@@ -71,7 +86,22 @@ export class Authenticator {
     }
     const token = bearer ?? cookieValue(creds.cookie, AUTH_COOKIE);
     const claims = token ? this.signer.verify(token, now) : null;
-    return claims ? { name: claims.sub, role: claims.role, via: 'token' } : null;
+    if (!claims || this.revoked.has(claims.jti)) return null;
+    // The user as configured now: one removed from the config is logged out, a changed role applies at once.
+    const user = this.config.users.find((u) => u.username === claims.sub);
+    return user ? { name: user.username, role: user.role, via: 'token' } : null;
+  }
+
+  /**
+   * Revokes a login token until it would have expired anyway. In this process
+   * only: processes that share auth.tokenSecret each keep their own list.
+   */
+  logout(creds: Pick<Credentials, 'authorization' | 'cookie'>, now = Date.now()): void {
+    const bearer = creds.authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+    const token = bearer ?? cookieValue(creds.cookie, AUTH_COOKIE);
+    const claims = token ? this.signer.verify(token, now) : null;
+    for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);
+    if (claims) this.revoked.set(claims.jti, claims.exp);
   }
 }
 
