@@ -2,7 +2,7 @@
  * Ingest throughput against the naive loop, in one run on the same video.
  *
  *   npm run build && node dist/bench/ingest/ingest-vs-naive.js [--seconds 20] [--cameras 1,2,4,8] [--camera-seconds 30]
- *     [--camera-fps 5] [--cameras-only]
+ *     [--camera-fps 5] [--cameras-only] [--unit people|faces]
  *
  * 1. naive: what face-api's own Node demo does, applied to every frame of a
  *    video: decode (ffmpeg pipe), then on the main thread
@@ -34,6 +34,7 @@ import {
   CountingConfigSchema,
   DetectorConfigSchema,
   TrackerConfigSchema,
+  type CountingConfig,
   type DetectorConfig,
 } from '@crowdlens/config';
 import type { Box, FaceCrop } from '@crowdlens/contracts';
@@ -71,6 +72,8 @@ const cameraSeconds = Number(arg('camera-seconds', '30'));
 const cameraFps = Number(arg('camera-fps', '5'));
 /** Only the cameras part (e.g. `--camera-fps 3`), without the naive-loop comparison. */
 const camerasOnly = process.argv.includes('--cameras-only');
+/** Counting unit of the camera-capacity runs: people (the default) or faces. */
+const cameraUnit = arg('unit', 'people');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -189,6 +192,8 @@ async function runNaive(clip: string, fps: number): Promise<NaiveResult> {
 /** Passes detections through and remembers them per frame (by capture time). */
 /** The face pipeline (counting unit faces): what this bench compares with the naive face loop. */
 const FACES = CountingConfigSchema.parse({ unit: 'faces' });
+/** The counting default: people (NanoDet) and faces in the same worker, faces attached to people. */
+const PEOPLE = CountingConfigSchema.parse({ unit: 'people' });
 
 class RecordingDetector implements SceneDetector {
   readonly byTs = new Map<number, FaceDetection[]>();
@@ -237,15 +242,21 @@ async function runCrowdLens(
   fps: number,
   detector: DetectorConfig,
   motion: boolean,
+  counting: CountingConfig = FACES,
 ): Promise<PipelineResult> {
-  const recorder = new RecordingDetector(createSceneDetector({ faces: detector, people: null }, logger));
+  const recorder = new RecordingDetector(
+    createSceneDetector(
+      { faces: detector, people: counting.unit === 'people' ? counting.personDetector : null },
+      logger,
+    ),
+  );
   const crops: FaceCrop[] = [];
   let stopped: () => void = () => undefined;
   const finished = new Promise<void>((r) => (stopped = r));
   const manager = new CameraManager({
     logger,
     detector,
-    counting: FACES,
+    counting,
     tracker: TrackerConfigSchema.parse({}),
     sceneDetector: recorder,
     motion: { enabled: motion },
@@ -377,7 +388,7 @@ async function runCameras(n: number, detector: DetectorConfig): Promise<CameraRo
   const manager = new CameraManager({
     logger,
     detector,
-    counting: FACES,
+    counting: cameraUnit === 'people' ? PEOPLE : FACES,
     tracker: TrackerConfigSchema.parse({}),
     cropSink: async () => undefined,
     trackEventSink: async () => undefined,
@@ -471,6 +482,15 @@ async function compareWithNaive(ssd: DetectorConfig, tiny: DetectorConfig): Prom
     ssd,
     true,
   );
+  process.stderr.write('CrowdLens, people counting (NanoDet 416 + SSD faces, 2 workers, motion gating)...\n');
+  const crowdPeople = await runCrowdLens(
+    'CrowdLens: people (NanoDet 416) + SSD faces, 2 workers, motion gate (counting default)',
+    clip,
+    fps,
+    ssd,
+    true,
+    PEOPLE,
+  );
   process.stderr.write('CrowdLens (SSD on onnxruntime, 2 workers, no gating)...\n');
   const crowdNoGate = await runCrowdLens('CrowdLens: SSD on onnxruntime, 2 workers, no gate', clip, fps, ssd, false);
   process.stderr.write('CrowdLens (Tiny 416 on TF.js, 2 workers, motion gating)...\n');
@@ -478,7 +498,7 @@ async function compareWithNaive(ssd: DetectorConfig, tiny: DetectorConfig): Prom
   process.stderr.write('naive loop (SSD + age/gender, main thread, every frame)...\n');
   const naive = await runNaive(clip, fps);
 
-  const rows = [crowd, crowdNoGate, crowdTiny].map((r) => {
+  const rows = [crowd, crowdPeople, crowdNoGate, crowdTiny].map((r) => {
     const fr = frameRecall(naive.faces, r.faces);
     const pr = personRecall(naive.faces, r.crops, fps);
     const e2eMs = r.ms + r.classifyMs;

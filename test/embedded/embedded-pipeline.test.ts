@@ -136,9 +136,11 @@ describe('embedded pipeline on the sample video', () => {
     // Privacy: aggregates and anonymous track sums only, no image or embedding column anywhere.
     expect(tables.sort()).toEqual([
       'applied_predictions',
+      'applied_track_events',
       'buckets',
       'camera_watermarks',
       'schema_migrations',
+      'track_event_watermarks',
       'tracks',
     ]);
 

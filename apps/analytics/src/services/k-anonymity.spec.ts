@@ -93,6 +93,16 @@ describe('k-anonymity against differencing', () => {
     expect(hour).toMatchObject({ suppressed: false, visitors: 7, male: 4, female: 3 });
   });
 
+  it('keeps the faces of minutes withheld only because nobody new arrived in them (they hide no one)', async () => {
+    // Three people arrive in minute 0; their faces are classified again in minutes 1-3.
+    const later = [1, 2, 3].map((m) => ({ ...row('minute', 'a', H0 + m * MIN, 0, 0), faces: 5 }));
+    const stats = serviceOver(withRollups([row('minute', 'a', H0, 1, 2), ...later]));
+    const minutes = await stats.stats(range('minute'));
+    expect(minutes.series.filter((r) => r.suppressed)).toHaveLength(3);
+    const hour = (await stats.stats(range('hour'))).series[0]!;
+    expect(hour).toMatchObject({ suppressed: false, visitors: 3, faces: 6 + 15 });
+  });
+
   it('a day minus its shown hours never reveals a suppressed hour', async () => {
     const stats = serviceOver(
       withRollups([

@@ -102,7 +102,10 @@ export function releaseConsistently(
     }
     below = rows.map((stored) => {
       const shown = first ? undefined : (shownChildren.get(`${stored.cameraId}@${stored.bucketStart}`) ?? ZERO());
-      if (!shown || stored.visitors - shown.visitors >= k) return { stored, released: stored };
+      const hiddenPeople = shown ? stored.visitors - shown.visitors : 0;
+      // No hidden person (children withheld only for having under k new visitors, e.g. minutes in
+      // which known people were seen again): the parent reveals nobody, so it keeps its faces.
+      if (!shown || hiddenPeople === 0 || hiddenPeople >= k) return { stored, released: stored };
       // Never above the stored counts: a child written after its parent was read (between the two queries).
       const capped = ZERO();
       for (const c of COUNT_KEYS) capped[c] = Math.min(stored[c], shown[c]);
