@@ -16,6 +16,8 @@ import { loadGroundTruth, scoreCounting, trackSpans, type CountingScore } from '
 import { makeStillPersonClip, vtestPath } from './footage';
 import { runCounting, type CountingRun } from './run-counting';
 
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
@@ -44,26 +46,26 @@ async function main(): Promise<void> {
       counting: { unit: 'people' as const, personDetector: { inputSize } },
     })),
   ];
-  console.log(`vtest.avi at ${fps} analysed fps, 2 detector workers; load average ${loadavg()[0]?.toFixed(2)}`);
+  print(`vtest.avi at ${fps} analysed fps, 2 detector workers; load average ${loadavg()[0]?.toFixed(2)}`);
   const rows: Row[] = [];
   for (const v of variants) {
     const run = await runCounting({ file: clip, fps, counting: v.counting });
     rows.push({ label: v.label, run, score: scoreCounting(truth, trackSpans(run.events, run.t0)) });
-    console.log(`  ${v.label}: ${run.events.filter((e) => e.kind === 'started').length} visitors`);
+    print(`  ${v.label}: ${run.events.filter((e) => e.kind === 'started').length} visitors`);
   }
   const sure = truth.appearances - truth.doubtfulAppearances;
   const base = rows[0] as Row;
   const baseCpu = base.run.cpuMs / Math.max(1, base.run.framesAnalysed);
-  console.log(
+  print(
     `\nTruth (hand count): ${sure} appearances (+${truth.doubtfulAppearances} doubtful) of ${truth.distinctPeople} distinct people. A visitor is an appearance.\n`,
   );
-  console.log(
+  print(
     '| pipeline | visitors | count error | precision | recall | tracks / appearance | occupancy MAE | dwell ratio | frames/s | CPU ms/frame | CPU × baseline |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     const cpu = r.run.cpuMs / Math.max(1, r.run.framesAnalysed);
-    console.log(
+    print(
       `| ${r.label} | ${r.score.visitors} | ${signedPct(r.score.countError)} | ${pct(r.score.precision)} | ${pct(r.score.recall)} | ` +
         `${r.score.tracksPerAppearance.toFixed(2)} | ${r.score.occupancyMae.toFixed(2)} | ${r.score.dwellRatio.toFixed(2)} | ` +
         `${((r.run.framesAnalysed * 1000) / r.run.wallMs).toFixed(1)} | ${cpu.toFixed(0)} | ${(cpu / baseCpu).toFixed(2)} |`,
@@ -74,12 +76,12 @@ async function main(): Promise<void> {
   const still = await runCounting({ file: makeStillPersonClip(join(dir, 'still.mp4'), stillSeconds), fps });
   const spans = trackSpans(still.events, still.t0);
   const dwell = spans.map((s) => (s.endS - s.startS).toFixed(1)).join(', ');
-  console.log(
+  print(
     `\nStill person (messi5.jpg held ${stillSeconds} s): ${spans.length} visitor(s), dwell ${dwell} s (truth ${stillSeconds} s; the last frame is at ${(stillSeconds - 1 / fps).toFixed(1)} s)`,
   );
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -26,7 +26,11 @@ export interface GroundTruth {
   readonly appearances: number;
   readonly doubtfulAppearances: number;
   readonly people: readonly { readonly id: string; readonly appearances: readonly TruthAppearance[] }[];
-  readonly inViewCounts: readonly { readonly t: number; readonly count: number; readonly countExcludingDoubtful?: number }[];
+  readonly inViewCounts: readonly {
+    readonly t: number;
+    readonly count: number;
+    readonly countExcludingDoubtful?: number;
+  }[];
 }
 
 export function loadGroundTruth(path: string): GroundTruth {

@@ -13,6 +13,8 @@ import { CountingConfigSchema, DetectorConfigSchema } from '@crowdlens/config';
 import { attachFaces, createThreadSceneDetector, locateFfmpeg, type Frame } from '@crowdlens/vision';
 import { vtestPath } from './footage';
 
+const print = (line: string): void => void process.stdout.write(`${line}\n`);
+
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
@@ -25,8 +27,13 @@ async function main(): Promise<void> {
   const height = 480;
   const data = execFileSync(
     locateFfmpeg().path,
-    ['-v', 'error', '-ss', at, '-i', vtestPath(), '-frames:v', '1', '-vf', `scale=${width}:${height}`]
-      .concat(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']),
+    ['-v', 'error', '-ss', at, '-i', vtestPath(), '-frames:v', '1', '-vf', `scale=${width}:${height}`].concat([
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ]),
     { maxBuffer: 64 << 20 },
   );
   const frame: Frame = { data, width, height, ts: 0, seq: 0 };
@@ -53,10 +60,10 @@ async function main(): Promise<void> {
     .composite([{ input: Buffer.from(svg) }])
     .png()
     .toFile(out);
-  console.log(`${out}: ${found.people.length} people, ${found.faces.length} faces`);
+  print(`${out}: ${found.people.length} people, ${found.faces.length} faces`);
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

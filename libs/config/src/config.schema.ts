@@ -286,7 +286,9 @@ export const CountingConfigSchema = z
       .int()
       .min(0)
       .default(1000)
-      .describe('a track becomes a visitor once in view this long: detector flicker and brief fragments are not people'),
+      .describe(
+        'a track becomes a visitor once in view this long: detector flicker and brief fragments are not people',
+      ),
     personDetector: PersonDetectorConfigSchema.default(PersonDetectorConfigSchema.parse({})),
     personTracker: z
       .object({
@@ -295,7 +297,9 @@ export const CountingConfigSchema = z
           .int()
           .min(0)
           .default(3000)
-          .describe('a person unseen this long has left (people are hidden by others and signs longer than faces blink)'),
+          .describe(
+            'a person unseen this long has left (people are hidden by others and signs longer than faces blink)',
+          ),
         reassociateDistance: z
           .number()
           .min(0)

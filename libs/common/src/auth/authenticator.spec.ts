@@ -6,8 +6,9 @@ import { hashPassword } from './password-hash';
 import { TokenSigner } from './token-signer';
 
 const SECRET = 's'.repeat(32);
-const ADA = { username: 'ada', role: 'admin' as const, passwordHash: hashPassword('ada-pass') };
-const config = (users = [ADA]): AuthConfig => AuthConfigSchema.parse({ users, tokenSecret: SECRET });
+const ADA: AuthConfig['users'][number] = { username: 'ada', role: 'admin', passwordHash: hashPassword('ada-pass') };
+const config = (users: AuthConfig['users'] = [ADA]): AuthConfig =>
+  AuthConfigSchema.parse({ users, tokenSecret: SECRET });
 
 describe('login tokens (item 8)', () => {
   it('are refused after logout, by bearer and by cookie', async () => {

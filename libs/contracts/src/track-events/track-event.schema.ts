@@ -38,9 +38,13 @@ export const TrackEventSchema = z
     eventId: z.string().min(1).describe('unique per event: `${trackId}:${kind}:${seq}`; the idempotency key'),
     kind: TrackEventKindSchema,
     cameraId: z.string().min(1),
-    trackId: z.string().min(1).describe('the same id the track\'s face crops and predictions carry'),
+    trackId: z.string().min(1).describe("the same id the track's face crops and predictions carry"),
     unit: TrackUnitSchema,
-    firstSeenTs: z.number().int().nonnegative().describe('capture time of the first frame the track was seen in, epoch ms'),
+    firstSeenTs: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('capture time of the first frame the track was seen in, epoch ms'),
     lastSeenTs: z.number().int().nonnegative().describe('capture time of the latest frame it was seen in, epoch ms'),
     frames: z.number().int().nonnegative().describe('analysed frames in which the track was matched'),
     largestFacePx: z

@@ -20,7 +20,8 @@ describe('TrackLifecycle', () => {
     expect(started[0]).toMatchObject({ kind: 'started', firstSeenTs: 1_000, lastSeenTs: 1_200, frames: 2 });
     const events = [...started];
     let hits = 2;
-    for (let ts = 1_400; ts <= 31_200; ts += 200) events.push(...life.observe([obs('t1', 300, 1_000, ++hits, 25)], ts, frame));
+    for (let ts = 1_400; ts <= 31_200; ts += 200)
+      events.push(...life.observe([obs('t1', 300, 1_000, ++hits, 25)], ts, frame));
     const beats = events.filter((e) => e.kind === 'heartbeat');
     expect(beats.length).toBe(3);
     const ended = life.ended(['t1']);
