@@ -14,13 +14,8 @@ import {
   type TrackerConfigInput,
 } from '@crowdlens/config';
 import type { TrackEvent } from '@crowdlens/contracts';
-import {
-  CameraManager,
-  createSceneDetector,
-  type Frame,
-  type SceneDetections,
-  type SceneDetector,
-} from '@crowdlens/vision';
+import { CameraManager, createSceneDetector } from '@crowdlens/vision';
+import { TappedSceneDetector } from '../support/tapped-scene-detector';
 
 export interface CountingRun {
   readonly events: TrackEvent[];
@@ -44,40 +39,18 @@ export interface CountingRunOptions {
   readonly workers?: number;
 }
 
-/** Remembers the first frame's time; the pipeline sees no difference. */
-class FirstFrameClock implements SceneDetector {
-  t0 = Number.POSITIVE_INFINITY;
-  constructor(private readonly inner: SceneDetector) {}
-  get concurrency(): number {
-    return this.inner.concurrency;
-  }
-  get backend(): string {
-    return this.inner.backend;
-  }
-  get detectsPeople(): boolean {
-    return this.inner.detectsPeople;
-  }
-  load(): Promise<void> {
-    return this.inner.load();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  detect(frame: Frame): Promise<SceneDetections> {
-    this.t0 = Math.min(this.t0, frame.ts);
-    return this.inner.detect(frame);
-  }
-}
-
 export async function runCounting(opts: CountingRunOptions): Promise<CountingRun> {
   const logger = pino({ level: process.env.BENCH_LOG ?? 'warn' });
   const detector = DetectorConfigSchema.parse({ workers: opts.workers ?? 2 });
   const counting = CountingConfigSchema.parse(opts.counting ?? {});
-  const clock = new FirstFrameClock(
+  // The clip's t = 0 is its first analysed frame.
+  let t0 = Number.POSITIVE_INFINITY;
+  const clock = new TappedSceneDetector(
     createSceneDetector(
       { faces: detector, people: counting.unit === 'people' ? counting.personDetector : null },
       logger,
     ),
+    (ts) => (t0 = Math.min(t0, ts)),
   );
   const events: TrackEvent[] = [];
   let crops = 0;
@@ -112,7 +85,7 @@ export async function runCounting(opts: CountingRunOptions): Promise<CountingRun
   await manager.stop();
   return {
     events,
-    t0: clock.t0,
+    t0,
     framesAnalysed: details?.framesAnalysed ?? 0,
     peopleDetected: details?.peopleDetected ?? 0,
     facesDetected: details?.facesDetected ?? 0,

@@ -48,10 +48,9 @@ import {
   locateFfmpeg,
   solveAssignment,
   type FaceDetection,
-  type SceneDetections,
-  type SceneDetector,
   type Frame,
 } from '@crowdlens/vision';
+import { TappedSceneDetector } from '../support/tapped-scene-detector';
 
 const logger = pino({ level: process.env.BENCH_LOG ?? 'warn' });
 const SAMPLE = join(repoRoot(), 'assets/sample.mp4');
@@ -189,37 +188,10 @@ async function runNaive(clip: string, fps: number): Promise<NaiveResult> {
   return { frames: faces.length, ms: performance.now() - t0, cpu: cpuSeconds() - c0, faces, genders };
 }
 
-/** Passes detections through and remembers them per frame (by capture time). */
 /** The face pipeline (counting unit faces): what this bench compares with the naive face loop. */
 const FACES = CountingConfigSchema.parse({ unit: 'faces' });
 /** The counting default: people (NanoDet) and faces in the same worker, faces attached to people. */
 const PEOPLE = CountingConfigSchema.parse({ unit: 'people' });
-
-class RecordingDetector implements SceneDetector {
-  readonly byTs = new Map<number, FaceDetection[]>();
-  constructor(private readonly inner: SceneDetector) {}
-  get detectsPeople(): boolean {
-    return this.inner.detectsPeople;
-  }
-  get concurrency(): number {
-    return this.inner.concurrency;
-  }
-  get backend(): string {
-    return this.inner.backend;
-  }
-  load(): Promise<void> {
-    return this.inner.load();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  async detect(frame: Frame): Promise<SceneDetections> {
-    const ts = frame.ts;
-    const found = await this.inner.detect(frame);
-    this.byTs.set(ts, found.faces);
-    return found;
-  }
-}
 
 interface PipelineResult {
   label: string;
@@ -244,11 +216,14 @@ async function runCrowdLens(
   motion: boolean,
   counting: CountingConfig = FACES,
 ): Promise<PipelineResult> {
-  const recorder = new RecordingDetector(
+  // Faces per frame (by capture time), for recall against the naive loop.
+  const facesByTs = new Map<number, FaceDetection[]>();
+  const recorder = new TappedSceneDetector(
     createSceneDetector(
       { faces: detector, people: counting.unit === 'people' ? counting.personDetector : null },
       logger,
     ),
+    (ts, found) => facesByTs.set(ts, found.faces),
   );
   const crops: FaceCrop[] = [];
   let stopped: () => void = () => undefined;
@@ -295,14 +270,14 @@ async function runCrowdLens(
   const cpu = pipelineCpu + (cpuSeconds() - classifyCpu0);
 
   // Frame index from capture time: a file read faster than real time is stamped with its media time.
-  const stamps = [...recorder.byTs.keys()].sort((a, b) => a - b);
+  const stamps = [...facesByTs.keys()].sort((a, b) => a - b);
   const base = stamps[0] ?? 0;
   const frameOf = (ts: number) => Math.round(((ts - base) * fps) / 1000);
   const frames = details?.framesIn ?? 0;
   const faces: Box[][] = [];
   let last: Box[] = [];
   for (let i = 0; i < frames; i++) {
-    const got = recorder.byTs.get(base + (i * 1000) / fps) ?? recorder.byTs.get(Math.round(base + (i * 1000) / fps));
+    const got = facesByTs.get(base + (i * 1000) / fps) ?? facesByTs.get(Math.round(base + (i * 1000) / fps));
     if (got) last = got.map((d) => d.box);
     faces[i] = last;
   }
