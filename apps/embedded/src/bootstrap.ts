@@ -33,7 +33,7 @@ export async function startCrowdLens(
 ): Promise<RunningApp> {
   Readiness.reset();
   const app = await NestFactory.create(CrowdLensModule.forRoot(config, logger), {
-    logger: new PinoNestLogger(logger),
+    logger: new PinoNestLogger(logger, { callerReportsBootErrors: true }),
     abortOnError: false,
   });
   app.enableShutdownHooks();

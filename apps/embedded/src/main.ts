@@ -1,20 +1,12 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@crowdlens/config';
+import { loadConfig } from '@crowdlens/config';
 import { createLogger } from '@crowdlens/common';
 import { startCrowdLens } from './bootstrap';
+import { describeBootFailure } from './boot-failure';
 import { withDemoCamera } from './demo-camera';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = withDemoCamera(loadConfig());
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = withDemoCamera(loadConfig());
   const logger = createLogger(config.logLevel);
   const running = await startCrowdLens(config, logger);
   // Also outside the JSON log, where a person starting it by hand sees it.
@@ -25,8 +17,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(
-    `CrowdLens failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
+  const failure = describeBootFailure(err);
+  process.stderr.write(failure.text);
+  process.exit(failure.exitCode);
 });

@@ -1,11 +1,14 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactText } from '@crowdlens/config';
+import { prettyDestination } from './log-format';
 
 export type { Logger } from 'pino';
 
 /**
  * Structured JSON logs. Every message and error string passes through the
- * credential redactor: camera URLs must never reach a log line.
+ * credential redactor: camera URLs must never reach a log line. Without a
+ * destination, a terminal gets one readable line per entry (log-format.ts)
+ * and anything else (a pipe, a file, a log collector) gets the JSON.
  */
 export function createLogger(level: string, name = 'crowdlens', destination?: DestinationStream): Logger {
   const options: pino.LoggerOptions = {
@@ -23,5 +26,6 @@ export function createLogger(level: string, name = 'crowdlens', destination?: De
       },
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  return process.stdout.isTTY ? pino(options, prettyDestination(process.stdout)) : pino(options);
 }

@@ -35,6 +35,7 @@ import {
   type KafkaTlsOptions,
 } from './kafka-security';
 import { SILENT_LOGGER, kafkajsLogCreator, type BusLogger } from './kafkajs-logger';
+import { assignmentChange } from './partition-assignment';
 import { runPartitionWindow, WindowHandlerError } from './partition-window';
 import { SendQueue } from './send-queue';
 
@@ -328,6 +329,10 @@ export class KafkaBus implements MessageBus {
       await this.sendQueue.flush();
       if (this.producerReady) await this.producer.disconnect().catch(() => undefined);
       if (this.admin) await this.admin.disconnect().catch(() => undefined);
+      this.logger.info(
+        { clientId: this.options.clientId, published: { ...this.published }, deadLettered: this.deadLettered },
+        'kafka: bus closed',
+      );
     })();
     return this.closing;
   }
@@ -727,6 +732,9 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
 class KafkaSubscription implements Subscription {
   onClosed: (() => void) | null = null;
   private readonly lag = new Map<number, number>();
+  /** Partitions this consumer owns as of its last group join. */
+  private owned: ReadonlySet<number> = new Set();
+  private hasJoined = false;
   private closing: Promise<void> | null = null;
 
   constructor(
@@ -747,7 +755,18 @@ class KafkaSubscription implements Subscription {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = new Set(payload.memberAssignment[topic.name] ?? []);
       for (const p of [...lag.keys()]) if (!mine.has(p)) lag.delete(p);
-      this.logger.debug({ ...context, partitions: [...mine] }, 'kafka: consumer joined group');
+      // A first join with nothing assigned is news too: this member idles (more members than partitions).
+      const change =
+        assignmentChange(this.owned, [...mine]) ??
+        (this.hasJoined ? null : { partitions: [], assigned: [], revoked: [] });
+      this.owned = mine;
+      this.hasJoined = true;
+      if (change) this.logger.info({ ...context, memberId: payload.memberId, ...change }, 'kafka: partitions assigned');
+      else
+        this.logger.debug(
+          { ...context, partitions: [...mine] },
+          'kafka: consumer rejoined group, partitions unchanged',
+        );
       joined();
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
@@ -788,6 +807,11 @@ class KafkaSubscription implements Subscription {
       // wait for their running handlers and resolve what completed; kafkajs
       // commits it, leaves the group, then disconnects.
       this.closing = this.consumer.disconnect().finally(() => {
+        this.logger.info(
+          { topic: this.topic.name, group: this.options.group, revoked: [...this.owned].sort((a, b) => a - b) },
+          'kafka: consumer left group, partitions released',
+        );
+        this.owned = new Set();
         this.counters.lags.delete(this.lag);
         this.onClosed?.();
       });

@@ -16,10 +16,23 @@ export const SILENT_LOGGER: BusLogger = {
 };
 
 /**
+ * kafkajs warnings that ask nothing of an operator: the bounded producer
+ * retry is deliberate (kafka-bus.ts), and a loading coordinator or a
+ * rebalancing group is what every start and failover looks like (the bus
+ * logs its own line per partition assignment instead).
+ */
+const ROUTINE_MESSAGES: readonly RegExp[] = [
+  /Limiting retries for the idempotent producer may invalidate EoS guarantees/,
+  /The coordinator is loading/,
+  /The group is rebalancing/,
+];
+
+/**
  * Routes kafkajs' own logs into ours. kafkajs logs every failed request at
  * ERROR even when it retries it (a broker restart prints dozens), so its
  * ERROR becomes our warn; a failure that outlives the retries reaches the
- * caller as an error instead. INFO (joins, stops) becomes debug.
+ * caller as an error instead. INFO (joins, stops) and the routine warnings
+ * above become debug.
  */
 export function kafkajsLogCreator(logger: BusLogger): logCreator {
   return () =>
@@ -29,7 +42,8 @@ export function kafkajsLogCreator(logger: BusLogger): logCreator {
       switch (level) {
         case logLevel.ERROR:
         case logLevel.WARN:
-          logger.warn(obj, message);
+          if (isRoutine(message, extra)) logger.debug(obj, message);
+          else logger.warn(obj, message);
           break;
         case logLevel.INFO:
         case logLevel.DEBUG:
@@ -39,4 +53,10 @@ export function kafkajsLogCreator(logger: BusLogger): logCreator {
           break;
       }
     };
+}
+
+/** kafkajs puts the broker's error text in `error` when the message is generic ("Response JoinGroup…"). */
+function isRoutine(message: string, extra: Record<string, unknown>): boolean {
+  const error = typeof extra.error === 'string' ? extra.error : '';
+  return ROUTINE_MESSAGES.some((re) => re.test(message) || re.test(error));
 }

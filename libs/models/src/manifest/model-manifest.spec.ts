@@ -73,7 +73,12 @@ describe('loadManifest + verifyModelAgainstManifest', () => {
   });
 
   it('refuses a missing manifest and one that is not JSON', async () => {
-    expect(await problemOf(loadManifest(join(dir, 'nope.json')))).toMatchObject({ problem: 'manifest-missing' });
+    const missing = await problemOf(loadManifest(join(dir, 'nope.json'), modelPath));
+    expect(missing.problem).toBe('manifest-missing');
+    // The fix, with this model's path, in the message a person reads at start.
+    expect(missing.message).toContain(
+      `run tools/crowdlens-tools export --checkpoint <your-checkpoint.pth> --out ${modelPath}`,
+    );
     expect(await problemOf(loadManifest(writeManifest('{ nope')))).toMatchObject({
       problem: 'manifest-invalid',
       message: /not JSON/,

@@ -122,7 +122,9 @@ export async function loadManifest(manifestPath: string, modelPath = manifestPat
   } catch (err) {
     throw new ModelValidationError(
       'manifest-missing',
-      `cannot read model manifest: ${(err as Error).message}`,
+      // export.py writes the manifest beside the .onnx; a hand-made or renamed model has none.
+      `cannot read model manifest: ${(err as Error).message}. Every ONNX model needs the manifest its export writes: ` +
+        `run tools/crowdlens-tools export --checkpoint <your-checkpoint.pth> --out ${modelPath}`,
       modelPath,
       manifestPath,
       { cause: err },
