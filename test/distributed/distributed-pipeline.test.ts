@@ -31,11 +31,14 @@ import {
   DEAD_LETTERS_TOPIC,
   FACE_CROPS_TOPIC,
   GENDER_PREDICTIONS_TOPIC,
+  TRACK_EVENTS_TOPIC,
   DeadLetterSchema,
   type GenderPrediction,
+  type TrackEvent,
 } from '@crowdlens/contracts';
 import { kafkaGroupId } from '@crowdlens/bus';
 import { createAggregateStore } from '@crowdlens/storage';
+import { toRecord } from '../../apps/analytics/src/services/track-event-recorder.service';
 import { storeOptions } from '../../apps/analytics/src/services/track-vote';
 import { ensureBuilt, type CrowdLensProcess } from '../support/crowdlens-process';
 import { ensurePostgres } from '../support/postgres';
@@ -156,6 +159,9 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
 
     const crops = await h.readTopic(FACE_CROPS_TOPIC);
     const predictions = await h.readTopic(GENDER_PREDICTIONS_TOPIC);
+    const trackEvents = (await h.readTopic(TRACK_EVENTS_TOPIC)).map(
+      (m) => JSON.parse(m.value.toString('utf8')) as TrackEvent,
+    );
     const deadLetters = await h.topicCount(DEAD_LETTERS_TOPIC);
     report(
       `e2e (distributed): ${cropsPublished} crops published by ingest, ${crops.length} in the crops topic, ` +
@@ -173,10 +179,11 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
     // One camera = one key = one partition, in order.
     expect(new Set(crops.map((m) => m.partition)).size).toBe(1);
 
-    // 1) The same predictions through the embedded store path (SQLite) give the same rows, bucket by bucket.
+    // 1) The same track events and predictions through the embedded store path (SQLite) give the same rows.
     const sqlitePath = join(h.workDir, 'same-predictions.db');
     const store = await createAggregateStore({ type: 'sqlite', path: sqlitePath }, storeOptions(parseConfig({})));
     const parsed = predictions.map((m) => JSON.parse(m.value.toString('utf8')) as GenderPrediction);
+    await store.applyTrackEvents(trackEvents.map(toRecord));
     await store.applyPredictions(
       parsed.map((p) => ({
         predictionId: p.predictionId,
@@ -201,14 +208,19 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
       undefined,
       false,
     );
+    let trackEventsApplied = -1;
     await until(
-      'the embedded run to count every crop',
+      'the embedded run to count every crop and track',
       async () => {
         const m = await embedded.metrics();
         const done = m.value('crowdlens_camera_state', { camera: 'entrance', state: 'stopped' }) === 1;
         const published = m.value('crowdlens_ingest_crops_published_total', { camera: 'entrance' }) ?? -1;
         const applied = m.value('crowdlens_analytics_predictions_applied_total') ?? -2;
-        return done && applied === published ? true : undefined;
+        // Track events have no published counter to compare with: wait until they stop coming.
+        const events = m.value('crowdlens_analytics_track_events_applied_total') ?? 0;
+        const settledEvents = events > 0 && events === trackEventsApplied;
+        trackEventsApplied = events;
+        return done && applied === published && settledEvents ? true : undefined;
       },
       240_000,
       500,
