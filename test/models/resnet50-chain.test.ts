@@ -5,6 +5,7 @@
  * weights are barely trained: this checks plumbing and numerics, never
  * accuracy. Also: models the service must refuse.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,8 @@ describe('ResNet50: train -> export -> serve', () => {
         name: 'crowdlens-resnet50-gender',
         version: 'test-chain',
         runtime: 'onnxruntime-cpu',
+        // The served file's own checksum (what crowdlens_model_info reports).
+        sha256: createHash('sha256').update(readFileSync(model)).digest('hex'),
       });
       const scores = await classifier.classify(crops);
       expect(scores).toHaveLength(crops.length);

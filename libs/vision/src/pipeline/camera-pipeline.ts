@@ -237,7 +237,6 @@ export class CameraPipeline {
         : found.faces.map((f) => ({ box: f.box, score: f.score, face: f, fromFace: false }));
     const update = run.tracker.update(subjects, frame.ts);
     for (const id of update.ended) run.selector.end(id);
-    stats.tracks += update.faces.filter((f) => f.isNew).length;
     const tracked = update.faces.map((t) => ({ t, face: (subjects[t.detectionIndex] as CountedSubject).face }));
     // Lifecycle first: a track's started event goes out before its crops, so
     // analytics usually learns of the person before their predictions.
@@ -292,6 +291,8 @@ export class CameraPipeline {
   /** Track events in order; a failed publish is counted and logged, never stops the camera. */
   private async emit(events: readonly TrackEvent[]): Promise<void> {
     for (const event of events) {
+      // The camera's track count is its visitors: tracks that lived long enough to be reported.
+      if (event.kind === 'started') this.opts.stats.tracks++;
       try {
         await this.opts.trackEventSink(event);
         this.opts.stats.trackEvents++;
