@@ -37,7 +37,7 @@ import {
   type TrackEvent,
 } from '@crowdlens/contracts';
 import { kafkaGroupId } from '@crowdlens/bus';
-import { createAggregateStore } from '@crowdlens/storage';
+import { createAggregateStore, type PredictionRecord } from '@crowdlens/storage';
 import { toRecord } from '../../apps/analytics/src/services/track-event-recorder.service';
 import { storeOptions } from '../../apps/analytics/src/services/track-vote';
 import { ensureBuilt, type CrowdLensProcess } from '../support/crowdlens-process';
@@ -64,11 +64,23 @@ const CROPS = FACE_CROPS_TOPIC.name;
 interface Corpus {
   readonly crops: readonly RawMessage[];
   readonly predictions: readonly RawMessage[];
-  /** Totals of the one camera of the undisturbed run. */
+  /** Totals of the crops alone (replayed without track events) for the one camera of the undisturbed run. */
   readonly baseline: Totals;
+  /** Totals of the whole undisturbed run, people without a classified face included. */
+  readonly withTracks: Totals;
 }
 
 /** Tracks as shapes independent of the wall clock: first frame (from the first track's), dwell in frames, crops, vote. */
+function toPredictionRecord(p: GenderPrediction): PredictionRecord {
+  return {
+    predictionId: p.predictionId,
+    cameraId: p.cameraId,
+    trackId: p.trackId,
+    frameTs: p.frameTs,
+    probMale: p.probMale,
+  };
+}
+
 function trackShapes(tracks: readonly TrackRow[]): string[] {
   const frameMs = 1000 / SAMPLE_FPS;
   const t0 = Math.min(...tracks.map((t) => t.firstTs));
@@ -184,15 +196,7 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
     const store = await createAggregateStore({ type: 'sqlite', path: sqlitePath }, storeOptions(parseConfig({})));
     const parsed = predictions.map((m) => JSON.parse(m.value.toString('utf8')) as GenderPrediction);
     await store.applyTrackEvents(trackEvents.map(toRecord));
-    await store.applyPredictions(
-      parsed.map((p) => ({
-        predictionId: p.predictionId,
-        cameraId: p.cameraId,
-        trackId: p.trackId,
-        frameTs: p.frameTs,
-        probMale: p.probMale,
-      })),
-    );
+    await store.applyPredictions(parsed.map(toPredictionRecord));
     await store.close();
     const samePredictions = await withSqlite(sqlitePath, readStore);
     expect(samePredictions.buckets).toEqual(distributed.buckets);
@@ -239,7 +243,24 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
 
     const unique = new Map<string, RawMessage>();
     for (let i = 0; i < predictions.length; i++) unique.set(parsed[i]!.predictionId, predictions[i]!);
-    corpus = { crops, predictions: [...unique.values()], baseline: pickTotals(distributed.totals) };
+    // The fault tests below replay the crops alone (no track events): their baseline is what the
+    // predictions count on their own, i.e. without the people whose faces were never classified.
+    const cropsOnlyPath = join(h.workDir, 'crops-only.db');
+    const cropsOnly = await createAggregateStore(
+      { type: 'sqlite', path: cropsOnlyPath },
+      storeOptions(parseConfig({})),
+    );
+    await cropsOnly.applyPredictions(parsed.map(toPredictionRecord));
+    await cropsOnly.close();
+    const cropsOnlyTotals = (await withSqlite(cropsOnlyPath, readStore)).totals;
+    expect(cropsOnlyTotals.faces).toBe(distributed.totals.faces);
+    expect(cropsOnlyTotals.visitors).toBeLessThanOrEqual(distributed.totals.visitors);
+    corpus = {
+      crops,
+      predictions: [...unique.values()],
+      baseline: pickTotals(cropsOnlyTotals),
+      withTracks: pickTotals(distributed.totals),
+    };
   }, 600_000);
 
   it('analytics SIGKILLed mid-stream and restarted: totals equal the undisturbed run’s', async () => {
@@ -286,7 +307,8 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
   }, 300_000);
 
   it('a broker restart mid-stream: every process recovers on its own and nothing produced is lost', async () => {
-    const { crops: original, baseline } = needCorpus();
+    // The whole pipeline again, ingest included: track events too, so the undisturbed run's totals.
+    const { crops: original, withTracks: baseline } = needCorpus();
     await h.resetTopics(3);
     const db = await h.database('dist_restart');
     const config = h.writeConfig('restart');
