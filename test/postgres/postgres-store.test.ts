@@ -12,19 +12,15 @@ import {
   type SqlAggregateStoreOptions,
   type StatsQuery,
   type StatsRow,
-  type TrackVoter,
 } from '@crowdlens/storage';
+import { meanVoter } from '../factories/voter.factory';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const HOUR = 3_600_000;
 
 /** Two crops of evidence and a clear lean, else unknown: enough to get all three outcomes. */
-const voter: TrackVoter = (crops, sum) => {
-  const mean = sum / crops;
-  if (crops < 2 || Math.abs(mean - 0.5) < 0.1) return 'unknown';
-  return mean > 0.5 ? 'male' : 'female';
-};
+const voter = meanVoter(2);
 const OPTIONS: SqlAggregateStoreOptions = { voter, allowedLatenessMs: 24 * HOUR };
 
 /** Deterministic mixed traffic: 3 cameras, tracks of 1-5 crops spread over 3 hours, clear and unsure voters. */

@@ -15,8 +15,8 @@ import {
   type SqlDriver,
   type StatsQuery,
   type TrackEventRecord,
-  type TrackVoter,
 } from '@crowdlens/storage';
+import { meanVoter } from '../factories/voter.factory';
 import { toRecord } from '../../apps/analytics/src/services/track-event-recorder.service';
 import { trackEvent, trackLifetime } from '../factories/track-event.factory';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
@@ -27,11 +27,7 @@ const HOUR = 3_600_000;
 const DWELL_EDGES = [10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
 
 /** One crop decides (so a single prediction gives a gender), unless it is too close to 50/50. */
-const voter: TrackVoter = (crops, sum) => {
-  const mean = sum / crops;
-  if (crops < 1 || Math.abs(mean - 0.5) < 0.1) return 'unknown';
-  return mean > 0.5 ? 'male' : 'female';
-};
+const voter = meanVoter(1);
 const OPTIONS: SqlAggregateStoreOptions = { voter, allowedLatenessMs: 24 * HOUR };
 
 const prediction = (id: string, cameraId: string, trackId: string, frameTs: number, probMale: number) =>

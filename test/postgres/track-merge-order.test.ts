@@ -23,8 +23,8 @@ import {
   type SqlAggregateStoreOptions,
   type SqlDriver,
   type TrackEventRecord,
-  type TrackVoter,
 } from '@crowdlens/storage';
+import { meanVoter } from '../factories/voter.factory';
 import { toRecord } from '../../apps/analytics/src/services/track-event-recorder.service';
 import { trackEvent } from '../factories/track-event.factory';
 import { createTestDatabase } from '../support/postgres';
@@ -33,11 +33,7 @@ import { createTestDatabase } from '../support/postgres';
 const T0 = Date.UTC(2026, 0, 5, 23, 59, 30);
 const HOUR = 3_600_000;
 
-const voter: TrackVoter = (crops, sum) => {
-  const mean = sum / crops;
-  if (crops < 1 || Math.abs(mean - 0.5) < 0.1) return 'unknown';
-  return mean > 0.5 ? 'male' : 'female';
-};
+const voter = meanVoter(1);
 const OPTIONS: SqlAggregateStoreOptions = { voter, allowedLatenessMs: 24 * HOUR };
 
 /** mulberry32: small, seeded, good enough to shuffle. */
