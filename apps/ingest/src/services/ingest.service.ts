@@ -5,7 +5,7 @@ import {
   Injectable,
   NotFoundException,
   type OnApplicationBootstrap,
-  type BeforeApplicationShutdown,
+  type OnModuleDestroy,
 } from '@nestjs/common';
 import {
   APP_CONFIG,
@@ -51,7 +51,7 @@ import {
  * libs/vision; this service connects them to the bus and to the admin API.
  */
 @Injectable()
-export class IngestService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly manager: CameraManager;
   private readonly store: RuntimeCamerasStore;
   private readonly shard: CameraShard;
@@ -216,7 +216,12 @@ export class IngestService implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Cameras stop first, in Nest's first shutdown phase (module destroy), so that the people still in
+   * view are ended (track events) and their last crops sent while every consumer still listens: in the
+   * embedded mode analytics shuts down in the next phase (before-shutdown) of the same process.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.ready = false;
     await this.manager.stop();
   }
