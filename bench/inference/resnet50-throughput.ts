@@ -19,7 +19,7 @@
  * creates the Python venv on first use.
  *
  * FLOPs: ResNet50 at 224x224 is ~4.1 G multiply-adds per image; counting an
- * FMA as 2 FLOPs (as the ~480 GFLOP/s peak in DESIGN.md does) that is
+ * FMA as 2 FLOPs (as the ~480 GFLOP/s peak in docs/machine-ceilings.md does) that is
  * 8.2 GFLOP per image.
  */
 import { execFileSync } from 'node:child_process';
@@ -38,7 +38,7 @@ import {
 } from '@crowdlens/models';
 
 const GFLOP_PER_IMAGE = 8.2; // 4.1 G multiply-adds x 2
-const PEAK_GFLOPS = 480; // DESIGN.md: fp32 FMA peak, 2 cores (AVX-512 + AMX machine kind)
+const PEAK_GFLOPS = 480; // docs/machine-ceilings.md: fp32 FMA peak, 2 cores (AVX-512 + AMX machine kind)
 const SIZE = 224;
 const CHW = 3 * SIZE * SIZE;
 
