@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkMediaDir, CameraSourceError, parseCameraSource } from './camera-source';
+import { CameraGroupConfigSchema, TimeZoneSchema } from './time-zone';
 
 export const CameraIdSchema = z
   .string()
@@ -352,6 +353,9 @@ export const AnalyticsConfigSchema = z
       .default(30)
       .describe('minute buckets and track records are kept this long; hour/day rollups stay'),
     kAnonymity: z.number().int().min(1).default(3).describe('buckets with fewer people than this are suppressed'),
+    timeZone: TimeZoneSchema.default('UTC').describe(
+      'IANA zone of hour and day buckets and peak hours for cameras whose group names none (groups.<name>.timeZone)',
+    ),
   })
   .strict();
 export type AnalyticsConfig = z.infer<typeof AnalyticsConfigSchema>;
@@ -472,6 +476,10 @@ export const AppConfigSchema = z
       .strict()
       .default({ port: 3000 }),
     cameras: z.array(CameraConfigSchema).default([]),
+    groups: z
+      .record(z.string().min(1), CameraGroupConfigSchema)
+      .default({})
+      .describe('per camera group (cameras[].group): settings its cameras share, such as the time zone'),
     ingest: IngestConfigSchema.default({}),
     bus: BusConfigSchema.default({ type: 'memory', queueCapacity: 512 }),
     store: StoreConfigSchema.default({ type: 'sqlite' }),

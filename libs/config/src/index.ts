@@ -4,3 +4,4 @@ export * from './redact';
 export * from './loopback';
 export * from './config.tokens';
 export * from './camera-source';
+export * from './time-zone';

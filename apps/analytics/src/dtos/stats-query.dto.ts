@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TimeZoneSchema } from '@crowdlens/config';
 
 const DAY = 86_400_000;
 
@@ -96,24 +97,13 @@ export const GroupsQuerySchema = z
   });
 export type GroupsQueryDto = z.output<typeof GroupsQuerySchema>;
 
-function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** GET /api/stats/peak-hours */
 export const PeakHoursQuerySchema = z
   .object({
     ...rangeShape,
-    tz: z
-      .string()
-      .default('UTC')
-      .refine(validTimeZone, 'not a known IANA time zone')
-      .describe('IANA time zone, e.g. Europe/Paris'),
+    tz: TimeZoneSchema.optional().describe(
+      "IANA time zone, e.g. Europe/Paris; default each camera's own (groups.<group>.timeZone, else analytics.timeZone)",
+    ),
   })
   .strict()
   .transform((q, ctx) => {

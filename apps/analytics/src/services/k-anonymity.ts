@@ -81,11 +81,14 @@ const ZERO = (): Counts => ({ faces: 0, visitors: 0, male: 0, female: 0, unknown
  * needs the store to keep released rollups.
  *
  * @param levels rows per bucket size, finest first, each over the same cameras and whole buckets of the last one.
+ * @param parentStart where a row of a finer level belongs in `size`: UTC buckets unless the caller's are local.
  * @returns the last (coarsest) level's rows with released counts; suppressSmallBuckets/totalsOf then apply k to them.
  */
 export function releaseConsistently(
   levels: ReadonlyArray<{ size: BucketSize; rows: readonly StatsRow[] }>,
   k: number,
+  parentStart: (cameraId: string, size: BucketSize, ts: number) => number = (_, size, ts) =>
+    floorTo(ts, BUCKET_MS[size]),
 ): StatsRow[] {
   let below: LevelRow[] = [];
   let first = true;
@@ -94,7 +97,7 @@ export function releaseConsistently(
     if (!first) {
       for (const child of below) {
         if (child.released.visitors < k) continue;
-        const key = `${child.stored.cameraId}@${floorTo(child.stored.bucketStart, BUCKET_MS[size])}`;
+        const key = `${child.stored.cameraId}@${parentStart(child.stored.cameraId, size, child.stored.bucketStart)}`;
         const acc = shownChildren.get(key) ?? ZERO();
         for (const c of COUNT_KEYS) acc[c] += child.released[c];
         shownChildren.set(key, acc);

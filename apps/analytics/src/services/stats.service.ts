@@ -9,9 +9,10 @@ import type {
   StatsQueryDto,
 } from '../dtos/stats-query.dto';
 import { CameraRegistry } from './camera-registry.service';
+import { localLevels } from './local-buckets';
+import { ZonedTimes, type ZonedTime } from './zoned-time';
 import {
   coverageOf,
-  levelsUpTo,
   releaseConsistently,
   suppressSmallBuckets,
   WITHHELD_COUNTS,
@@ -90,6 +91,13 @@ export interface GroupComparison extends StatsRange {
 
 export const DWELL_EDGES_MS = [10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
 
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** How far before `from` / after `to` a local bucket holding them may reach (±14 h offsets, 25 h days). */
+const LOCAL_MARGIN_MS = { minute: 0, hour: 2 * HOUR, day: 2 * DAY } as const;
+
+type ZoneOf = (cameraId: string) => ZonedTime;
+
 /**
  * Totals over the buckets that are shown: a suppressed bucket is left out of
  * the totals too, or totals minus the visible rows would reveal it.
@@ -121,6 +129,9 @@ export function totalsOf(all: readonly StatsRow[], k: number): StatsTotals {
 @Injectable()
 export class StatsService {
   private readonly k: number;
+  private readonly zones = new ZonedTimes();
+  private readonly defaultZone: string;
+  private readonly groupZones: ReadonlyMap<string, string>;
 
   constructor(
     @Inject(AGGREGATE_STORE) private readonly store: AggregateStore,
@@ -128,7 +139,17 @@ export class StatsService {
     private readonly cameras: CameraRegistry,
   ) {
     this.k = config.analytics.kAnonymity;
+    this.defaultZone = config.analytics.timeZone;
+    this.groupZones = new Map(
+      Object.entries(config.groups).flatMap(([group, g]) => (g.timeZone ? [[group, g.timeZone] as const] : [])),
+    );
   }
+
+  /** A camera's hours and days are its store's: its group's time zone, else the configured default. */
+  private readonly cameraZone: ZoneOf = (cameraId) => {
+    const group = this.cameras.list().find((c) => c.cameraId === cameraId)?.group;
+    return this.zones.of((group && this.groupZones.get(group)) || this.defaultZone);
+  };
 
   private rangeOf(query: Pick<StatsQueryDto, 'from' | 'to' | 'bucket'>): StatsRange {
     return {
@@ -141,21 +162,26 @@ export class StatsService {
   }
 
   /**
-   * The store's buckets with the people of suppressed finer buckets taken out
-   * (see releaseConsistently): what every answer below is computed from.
+   * The buckets holding [from, to), hours and days local to each camera's zone (localLevels), with
+   * the people of suppressed finer buckets taken out (see releaseConsistently): what every answer
+   * below is computed from.
    */
-  private async releasedRows(q: StatsQuery): Promise<StatsRow[]> {
-    const ms = BUCKET_MS[q.bucket];
-    // Whole buckets of the size asked for, so each one's children are all read.
-    const from = q.from - (((q.from % ms) + ms) % ms);
-    const to = Math.ceil(q.to / ms) * ms;
-    const levels = await Promise.all(
-      levelsUpTo(q.bucket).map(async (size) => ({
-        size,
-        rows: await this.store.queryStats({ ...q, from, to, bucket: size }),
-      })),
+  private async releasedRows(q: StatsQuery, zoneOf: ZoneOf = this.cameraZone): Promise<StatsRow[]> {
+    // Whole local buckets of the size asked for, so each one's children are all read.
+    const margin = LOCAL_MARGIN_MS[q.bucket];
+    const from = Math.floor((q.from - margin) / HOUR) * HOUR;
+    const to = Math.ceil((q.to + margin) / HOUR) * HOUR;
+    const [minute, hour] = await Promise.all([
+      this.store.queryStats({ ...q, from, to, bucket: 'minute' }),
+      q.bucket === 'minute' ? [] : this.store.queryStats({ ...q, from, to, bucket: 'hour' }),
+    ]);
+    const levels = localLevels({ minute, hour }, q.bucket, zoneOf);
+    const released = releaseConsistently(levels, this.k, (cameraId, size, ts) =>
+      zoneOf(cameraId).bucketStart(size, ts),
     );
-    return releaseConsistently(levels, this.k);
+    return released.filter(
+      (r) => r.bucketStart >= zoneOf(r.cameraId).bucketStart(q.bucket, q.from) && r.bucketStart < q.to,
+    );
   }
 
   async stats(query: StatsQueryDto): Promise<StatsResult> {
@@ -202,7 +228,12 @@ export class StatsService {
   async groups(query: GroupsQueryDto): Promise<GroupComparison> {
     const cameraIds = this.resolveCameras({ ...query, cameraIds: [] });
     const range = { cameraIds, from: query.from, to: query.to, bucket: query.bucket };
-    const [rows, dwell] = await Promise.all([this.releasedRows(range), this.store.dwellByBucket(range)]);
+    // Dwell by first-sighting minute, regrouped into the local buckets the rows are in.
+    const margin = LOCAL_MARGIN_MS[query.bucket];
+    const [rows, dwell] = await Promise.all([
+      this.releasedRows(range),
+      this.store.dwellByBucket({ cameraIds, from: query.from - margin, to: query.to + margin, bucket: 'minute' }),
+    ]);
     const known = this.cameras.list().filter((c) => !cameraIds || cameraIds.includes(c.cameraId));
     const groupOf = new Map(known.map((c) => [c.cameraId, c.group ?? null]));
     const stores = new Map<
@@ -223,7 +254,11 @@ export class StatsService {
     const bucketKey = (r: { cameraId: string; bucketStart: number }) => `${r.cameraId}@${r.bucketStart}`;
     const shown = new Set(rows.filter((r) => r.visitors >= this.k).map(bucketKey));
     for (const d of dwell) {
-      if (!shown.has(bucketKey(d))) continue;
+      const local = {
+        cameraId: d.cameraId,
+        bucketStart: this.cameraZone(d.cameraId).bucketStart(query.bucket, d.bucketStart),
+      };
+      if (!shown.has(bucketKey(local))) continue;
       const store = storeOf(d.cameraId);
       store.tracks += d.tracks;
       store.dwellMs += d.dwellMsSum;
@@ -278,28 +313,38 @@ export class StatsService {
     return lines.join('\n') + '\n';
   }
 
-  /** Visitors by hour of day in the caller's time zone, over hour rollups. */
+  /**
+   * Visitors by local hour of day: in `tz` when the caller names one, else each camera in its own
+   * store's zone (a 10:00 opening is hour 10 in Paris and in Kolkata). Hours are local hours built
+   * from the store's minutes and hours, so a +05:30 zone's 10:00–11:00 is exactly that.
+   */
   async peakHours(query: PeakHoursQueryDto): Promise<{ tz: string; hours: PeakHour[]; suppressed: boolean }> {
     const cameraIds = this.resolveCameras(query);
+    const asked = query.tz === undefined ? undefined : this.zones.of(query.tz);
+    const zoneOf: ZoneOf = asked ? () => asked : this.cameraZone;
     // Released hours only: summing suppressed hours across cameras or days let a difference reveal them.
-    const rows = (await this.releasedRows({ cameraIds, from: query.from, to: query.to, bucket: 'hour' })).filter(
-      (r) => r.visitors >= this.k,
-    );
-    const hourOf = new Intl.DateTimeFormat('en-US', { timeZone: query.tz, hour: 'numeric', hourCycle: 'h23' });
-    const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: query.tz });
+    const rows = (
+      await this.releasedRows({ cameraIds, from: query.from, to: query.to, bucket: 'hour' }, zoneOf)
+    ).filter((r) => r.visitors >= this.k);
     const visitors = new Array<number>(24).fill(0);
     const days = Array.from({ length: 24 }, () => new Set<string>());
     for (const r of rows) {
-      const h = Number(hourOf.format(r.bucketStart)) % 24;
+      const zone = zoneOf(r.cameraId);
+      const h = zone.hourOfDay(r.bucketStart);
       visitors[h]! += r.visitors;
-      days[h]!.add(dayOf.format(r.bucketStart));
+      days[h]!.add(`${zone.timeZone}:${zone.dayNumber(r.bucketStart)}`);
     }
     const total = visitors.reduce((a, b) => a + b, 0);
     const hours = visitors
       .map((v, hour) => ({ hour, visitors: v, avgVisitorsPerDay: days[hour]!.size ? v / days[hour]!.size : 0 }))
       .filter((h) => h.visitors >= this.k)
       .sort((a, b) => b.visitors - a.visitors);
-    return { tz: query.tz, hours, suppressed: total < this.k };
+    const cameraZones = [
+      ...new Set((cameraIds ?? this.cameras.list().map((c) => c.cameraId)).map((id) => this.cameraZone(id).timeZone)),
+    ];
+    // Several stores in several zones: each counted in its own, and the answer names them all.
+    const tz = query.tz ?? (cameraZones.length ? cameraZones.sort().join(',') : this.defaultZone);
+    return { tz, hours, suppressed: total < this.k };
   }
 
   async dwell(query: DwellQueryDto): Promise<{ bins: DwellBin[]; suppressed: boolean }> {
