@@ -16,6 +16,10 @@ export default defineConfig({
       '@crowdlens/models': lib('models'),
       '@crowdlens/storage': lib('storage'),
       '@crowdlens/common': lib('common'),
+      // The apps' public faces, for the embedded app that composes them.
+      '@crowdlens/ingest': resolve(__dirname, 'apps/ingest/src'),
+      '@crowdlens/inference': resolve(__dirname, 'apps/inference/src'),
+      '@crowdlens/analytics': resolve(__dirname, 'apps/analytics/src'),
     },
   },
   test: {

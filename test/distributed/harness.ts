@@ -490,7 +490,7 @@ async function deleteAllGroups(admin: Admin, timeoutMs = 90_000): Promise<void> 
     const stuck = results.filter((r) => r.errorCode !== 0 && r.errorCode !== 69 /* GROUP_ID_NOT_FOUND */);
     if (stuck.length === 0) {
       if (Date.now() - t0 > 1_000)
-        console.log(`broker reset: lingering group members expired after ${Date.now() - t0} ms`);
+        process.stderr.write(`broker reset: lingering group members expired after ${Date.now() - t0} ms\n`);
       return;
     }
     const { groups: described } = await admin.describeGroups(stuck.map((g) => g.groupId));
@@ -502,7 +502,7 @@ async function deleteAllGroups(admin: Admin, timeoutMs = 90_000): Promise<void> 
     if (Date.now() - t0 > timeoutMs)
       throw new Error(`consumer groups still have members after ${timeoutMs} ms: ${JSON.stringify(lingering)}`);
     if (Date.now() - t0 < 1_000)
-      console.log(`broker reset: waiting for group members to expire: ${JSON.stringify(lingering)}`);
+      process.stderr.write(`broker reset: waiting for group members to expire: ${JSON.stringify(lingering)}\n`);
     await sleep(1_000);
   }
 }

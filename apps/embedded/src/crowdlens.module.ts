@@ -3,10 +3,9 @@ import type { AppConfig, Role } from '@crowdlens/config';
 import { CoreModule } from '@crowdlens/common';
 import { StorageModule } from '@crowdlens/storage';
 import type { Logger } from 'pino';
-import { AnalyticsModule } from '../../analytics/src/analytics.module';
-import { InferenceModule } from '../../inference/src/inference.module';
-import { IngestModule } from '../../ingest/src/ingest.module';
-import { storeOptions } from '../../analytics/src/services/track-vote';
+import { AnalyticsModule, storeOptions } from '@crowdlens/analytics';
+import { InferenceModule } from '@crowdlens/inference';
+import { IngestModule } from '@crowdlens/ingest';
 
 /** Which app modules a process runs. Embedded = all three in one process, one code path. */
 const ROLE_MODULES: Readonly<Record<Role, readonly Type[]>> = {

@@ -64,7 +64,10 @@ export class LoginThrottle {
     this.inFlight++;
     try {
       const ok = await attempt();
-      for (const k of keys) ok ? this.forget(k) : this.fail(k, now());
+      for (const k of keys) {
+        if (ok) this.forget(k);
+        else this.fail(k, now());
+      }
       return ok;
     } finally {
       this.inFlight--;

@@ -2,7 +2,7 @@ import type { DetectorConfig } from '@crowdlens/config';
 // The runtime module itself, not the @crowdlens/common barrel: this file is the
 // heart of every detector worker thread, and the barrel also loads NestJS
 // (about a second of start-up per worker for nothing).
-import { tfjsRuntime, type FaceApi, type TfjsRuntime } from '../../../common/src/tfjs-runtime';
+import { tfjsRuntime, type FaceApi, type TfjsRuntime } from '@crowdlens/common/tfjs-runtime';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
 import type { FaceDetection, FaceDetector } from './face-detector.port';

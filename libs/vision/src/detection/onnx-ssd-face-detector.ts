@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { openWithProvider } from '@crowdlens/models/onnx/provider-session';
 import type { DetectorConfig } from '@crowdlens/config';
 // The runtime module itself, not the @crowdlens/common barrel: this runs in every detector worker (see faceapi-face-detector.ts).
-import { faceapiModelDir } from '../../../common/src/tfjs-runtime';
+import { faceapiModelDir } from '@crowdlens/common/tfjs-runtime';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
 import type { FaceDetection, FaceDetector } from './face-detector.port';

@@ -104,7 +104,9 @@ export class CameraPipeline {
 
   /** A new capture run: tracks of the previous one cannot continue across a reconnect. */
   startRun(): void {
-    this.finishRun('stream-lost');
+    // Fire and forget, in order: the close is queued on the chain that stop() awaits, and emit
+    // catches and counts its own delivery errors, so this promise cannot reject.
+    void this.finishRun('stream-lost');
     this.run = this.newRun();
   }
 

@@ -1,0 +1,2 @@
+/** What other apps may use of ingest: the embedded app composes its module. */
+export { IngestModule } from './ingest.module';
