@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, NoReturn, Sequence
 
-# The model contract (DESIGN.md): logits [female, male], 224x224 RGB, ImageNet normalisation.
+# The model contract (docs/architecture.md, "Model contract"): logits [female, male], 224x224 RGB, ImageNet normalisation.
 LABELS = ("female", "male")
 TARGET_NAMES = ("Female", "Male")
 INPUT_SIZE = 224

@@ -3,7 +3,7 @@
     python -m crowdlens_tools.train --data /data/celeba --subset 5000 --out models/resnet50.pth
     python -m crowdlens_tools.train --data /data/celeba --full --augment --imagenet-weights resnet50-0676ba61.pth
 
-Recipe (DESIGN.md "Model contract"): torchvision ResNet50, fc -> 2 logits
+Recipe (docs/architecture.md, "Model contract"): torchvision ResNet50, fc -> 2 logits
 [female, male], CelebA `Male` -1/1 -> 0/1, hash de-duplication, 5,000 images
 split 80/20 with random_state 42, Adam lr 1e-3, batch 32, 10 epochs,
 CrossEntropyLoss. `--full` uses the whole dataset with CelebA's official
