@@ -182,6 +182,40 @@ describe('kafka bus security config', () => {
   });
 });
 
+describe('CROWDLENS_SECRETS_FILE (a mounted Kubernetes or Compose secret)', () => {
+  const hash = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=';
+
+  it('merges its sections over the config file, keeping the file keys it does not set, under the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crowdlens-config-'));
+    const file = join(dir, 'crowdlens.yaml');
+    const secrets = join(dir, 'secrets.yaml');
+    writeFileSync(file, 'auth:\n  tokenTtlMinutes: 60\nbus:\n  type: kafka\n  brokers: [k:9092]\n  partitions: 4\n');
+    writeFileSync(
+      secrets,
+      `auth:\n  tokenSecret: ${'s'.repeat(40)}\n  users:\n    - { username: ops, role: operator, passwordHash: "${hash}" }\n` +
+        'bus:\n  sasl: { mechanism: scram-sha-512, username: cl, password: from-file }\n',
+    );
+    const c = loadConfig({ CROWDLENS_CONFIG: file, CROWDLENS_SECRETS_FILE: secrets, CROWDLENS_KAFKA_SASL_PASSWORD: 'env-pw' });
+    expect(c.auth).toMatchObject({ tokenTtlMinutes: 60, tokenSecret: 's'.repeat(40), users: [{ username: 'ops' }] });
+    expect(c.bus).toMatchObject({ type: 'kafka', brokers: ['k:9092'], partitions: 4 });
+    expect(c.bus.type === 'kafka' && c.bus.sasl).toMatchObject({ username: 'cl', password: 'env-pw' });
+  });
+
+  it('works without a config file, and names the variable when the file is missing or not a mapping', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crowdlens-config-'));
+    const secrets = join(dir, 'secrets.yaml');
+    writeFileSync(secrets, `auth:\n  tokenSecret: ${'t'.repeat(32)}\n`);
+    expect(loadConfig({ CROWDLENS_SECRETS_FILE: secrets }).auth.tokenSecret).toBe('t'.repeat(32));
+    expect(expectConfigError(() => loadConfig({ CROWDLENS_SECRETS_FILE: join(dir, 'nope.yaml') })).message).toContain(
+      'CROWDLENS_SECRETS_FILE',
+    );
+    writeFileSync(secrets, '- just\n- a list\n');
+    expect(expectConfigError(() => loadConfig({ CROWDLENS_SECRETS_FILE: secrets })).message).toContain(
+      'must hold a YAML mapping',
+    );
+  });
+});
+
 describe('the shipped example config', () => {
   const file = join(__dirname, '../../../deploy/crowdlens.example.yaml');
 

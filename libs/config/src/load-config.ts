@@ -69,6 +69,41 @@ export function parseConfig(raw: unknown, source = 'configuration'): AppConfig {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+function readYamlFile(file: string, key: string): Record<string, unknown> {
+  if (!existsSync(file)) throw new ConfigError(`Config file not found: ${file} (${key})`, [key]);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    // Only the first line: the rest quotes the file around the error, which may be a password.
+    const where = (err as Error).message.split('\n')[0];
+    throw new ConfigError(`Config file ${file} is not valid YAML: ${where}`, [key]);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(`Config file ${file} (${key}) must hold a YAML mapping of config sections`, [key]);
+  return parsed as Record<string, unknown>;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The secrets file (a Kubernetes Secret or Compose secret mounted beside the
+ * ConfigMap) holds whole sections or parts of them, typically `auth:` and
+ * `bus.sasl`: a section in both files keeps the main file's keys that the
+ * secrets file does not set.
+ */
+function mergeSections(base: Record<string, unknown>, secrets: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...base };
+  for (const [section, value] of Object.entries(secrets)) {
+    const current = merged[section];
+    merged[section] = isMapping(current) && isMapping(value) ? { ...current, ...value } : value;
+  }
+  return merged;
+}
+
 function intFromEnv(env: Env, key: string): number | undefined {
   const value = env[key];
   if (value === undefined || value === '') return undefined;
@@ -80,22 +115,14 @@ function intFromEnv(env: Env, key: string): number | undefined {
 
 /**
  * The only place that reads the environment. Precedence: defaults < YAML file
- * (CROWDLENS_CONFIG) < individual environment overrides.
+ * (CROWDLENS_CONFIG) < secrets file (CROWDLENS_SECRETS_FILE) < individual
+ * environment overrides.
  */
 export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): AppConfig {
   const file = env.CROWDLENS_CONFIG;
-  let raw: Record<string, unknown> = {};
-  if (file) {
-    if (!existsSync(file))
-      throw new ConfigError(`Config file not found: ${file} (CROWDLENS_CONFIG)`, ['CROWDLENS_CONFIG']);
-    try {
-      raw = (parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? {};
-    } catch (err) {
-      // Only the first line: the rest quotes the file around the error, which may be a password.
-      const where = (err as Error).message.split('\n')[0];
-      throw new ConfigError(`Config file ${file} is not valid YAML: ${where}`, ['CROWDLENS_CONFIG']);
-    }
-  }
+  let raw: Record<string, unknown> = file ? readYamlFile(file, 'CROWDLENS_CONFIG') : {};
+  const secretsFile = env.CROWDLENS_SECRETS_FILE;
+  if (secretsFile) raw = mergeSections(raw, readYamlFile(secretsFile, 'CROWDLENS_SECRETS_FILE'));
   const port = intFromEnv(env, 'CROWDLENS_HTTP_PORT') ?? intFromEnv(env, 'PORT');
   const host = env.CROWDLENS_HTTP_HOST;
   const merged: Record<string, unknown> = { ...raw, ...overrides };
