@@ -3,17 +3,18 @@
 # PostgreSQL password and the secrets file every CrowdLens role reads (the
 # database URL with that password, a shared login-token secret). Users and API
 # keys go in the same file (see its comments). Never overwrites existing files.
+# Env: CROWDLENS_SECRETS_DIR (default deploy/compose/secrets; compose.yaml reads the same variable).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-dir="$here/secrets"
+dir="${CROWDLENS_SECRETS_DIR:-$here/secrets}"
 mkdir -p "$dir"
 chmod 700 "$dir"
 if [[ -f "$dir/postgres-password" && -f "$dir/crowdlens-secrets.yaml" ]]; then
   echo "make-secrets: $dir already holds the secrets (delete them to make new ones)"
   exit 0
 fi
-rand() { head -c 32 /dev/urandom | base64 | tr -d '+/=\n' | cut -c1-"$1"; }
+rand() { head -c 96 /dev/urandom | base64 -w0 | tr -d '+/=' | cut -c1-"$1"; }
 password="$(rand 32)"
 umask 022 # the containers' own users read the bind-mounted files; the folder stays 0700
 printf '%s' "$password" >"$dir/postgres-password"

@@ -56,7 +56,8 @@ build_app() {
   # copied from node_modules with the native modules this machine built.
   # Top-level folders carry their nested node_modules with them.
   local modules
-  modules="$(cd "$repo" && npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2 |
+  # (npm ls exits 1 over extraneous packages in the tree; the list it prints is still complete.)
+  modules="$(cd "$repo" && { npm ls --omit=dev --all --parseable 2>/dev/null || true; } | tail -n +2 |
     sed "s#^$repo/##" | grep -Ev '/node_modules/.*/node_modules/|^node_modules/[^@][^/]*/node_modules/|^node_modules/@[^/]*/[^/]*/node_modules/' | sort -u)"
   [[ -n "$modules" ]] || { echo "build: npm ls found no production dependencies (npm install first)" >&2; exit 1; }
 

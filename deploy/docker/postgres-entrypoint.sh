@@ -1,6 +1,8 @@
 #!/bin/bash
 # Debian's PostgreSQL for the Compose stack: initdb on first start (password
-# auth from POSTGRES_PASSWORD_FILE, a Compose secret), a database named
+# auth over the network from POSTGRES_PASSWORD_FILE, a Compose secret; the
+# Unix socket in /tmp is reachable only inside the container and trusted, for
+# `docker compose exec postgres psql -h /tmp`), a database named
 # POSTGRES_DB, then the server in the foreground on every interface.
 #
 # Env: POSTGRES_DB (crowdlens), POSTGRES_USER (crowdlens), POSTGRES_PASSWORD_FILE
@@ -16,7 +18,7 @@ pwfile="${POSTGRES_PASSWORD_FILE:?set POSTGRES_PASSWORD_FILE to a file holding t
 
 if [[ ! -f "$data/PG_VERSION" ]]; then
   mkdir -p "$data"
-  "$bin/initdb" -D "$data" -U "$user" --pwfile="$pwfile" --auth-local=peer --auth-host=scram-sha-256 \
+  "$bin/initdb" -D "$data" -U "$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 \
     --encoding=UTF8 --no-locale >/dev/null
   cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '*'
