@@ -19,6 +19,6 @@ go="$(command -v go || echo /usr/local/go/bin/go)"
 started=$(date +%s)
 echo "fetch-helm: go install helm.sh/helm/v3/cmd/helm@$version (first time only, a few minutes)" >&2
 mkdir -p "$bin_dir"
-GOBIN="$bin_dir" GOFLAGS=-mod=mod CGO_ENABLED=0 "$go" install "helm.sh/helm/v3/cmd/helm@$version" >&2
+GOBIN="$bin_dir" GOFLAGS=-mod=mod "$go" install "helm.sh/helm/v3/cmd/helm@$version" >&2
 echo "fetch-helm: $("$helm" version --short) in $(( $(date +%s) - started ))s" >&2
 echo "$helm"

@@ -39,12 +39,14 @@ if [[ ! -s "$tarball" ]]; then
   started=$(date +%s)
   echo "base-image: mmdebstrap $suite with $packages" >&2
   # No recommends, no docs/man/locales (copyright files stay): the packages'
-  # runtime and nothing else.
+  # runtime and nothing else. man1 must exist all the same: OpenJDK's postinst
+  # registers its man pages with update-alternatives and fails without it.
   mmdebstrap --quiet --format=tar --variant=minbase \
     --aptopt='APT::Install-Recommends "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
+    --essential-hook='mkdir -p "$1"/usr/share/man/man1' \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
     --include="$packages" "$suite" "$cache/partial-$key.tar" "$mirror" >&2
   mv "$cache/partial-$key.tar" "$tarball"

@@ -68,7 +68,9 @@ describe('Docker Compose (deploy/compose)', () => {
     const app = model.services.embedded!;
     expect(app.environment).toMatchObject({ CROWDLENS_ROLE: 'embedded' });
     expect(app.restart).toBe('unless-stopped');
-    expect(app.volumes).toContainEqual(expect.objectContaining({ type: 'volume', source: 'crowdlens-data', target: '/data' }));
+    expect(app.volumes).toContainEqual(
+      expect.objectContaining({ type: 'volume', source: 'crowdlens-data', target: '/data' }),
+    );
     expect(app.ports).toEqual([expect.objectContaining({ host_ip: '127.0.0.1', target: 3000, published: '3000' })]);
   });
 
@@ -80,7 +82,10 @@ describe('Docker Compose (deploy/compose)', () => {
     expect(model.services.inference!.deploy?.replicas).toBe(2);
     for (const role of ['ingest', 'inference', 'analytics']) {
       const svc = model.services[role]!;
-      expect(svc.environment).toMatchObject({ CROWDLENS_ROLE: role, CROWDLENS_SECRETS_FILE: '/run/secrets/crowdlens-secrets' });
+      expect(svc.environment).toMatchObject({
+        CROWDLENS_ROLE: role,
+        CROWDLENS_SECRETS_FILE: '/run/secrets/crowdlens-secrets',
+      });
       expect(svc.secrets?.map((s) => s.source)).toEqual(['crowdlens-secrets']);
       expect(svc.depends_on?.kafka?.condition).toBe('service_healthy');
     }
@@ -88,7 +93,9 @@ describe('Docker Compose (deploy/compose)', () => {
     expect(model.services.postgres!.secrets?.map((s) => s.source)).toEqual(['postgres-password']);
     expect(model.secrets?.['postgres-password']?.file).toBe(join(secretsDir, 'postgres-password'));
     // Only analytics publishes a port, and only on this host.
-    const published = Object.entries(model.services).filter(([, s]) => s.ports?.length).map(([n]) => n);
+    const published = Object.entries(model.services)
+      .filter(([, s]) => s.ports?.length)
+      .map(([n]) => n);
     expect(published).toEqual(['analytics']);
     expect(model.services.analytics!.ports![0]!.host_ip).toBe('127.0.0.1');
   });
@@ -106,7 +113,10 @@ describe('Docker Compose (deploy/compose)', () => {
       expect(cfg.store).toEqual({ type: 'postgres', url: `postgres://crowdlens:${password}@postgres:5432/crowdlens` });
       expect(cfg.auth.tokenSecret).toMatch(/^[A-Za-z0-9]{43}$/);
     }
-    const embedded = loadConfig({ CROWDLENS_CONFIG: join(REPO_ROOT, 'deploy/compose/config/embedded.yaml'), CROWDLENS_HTTP_HOST: '0.0.0.0' });
+    const embedded = loadConfig({
+      CROWDLENS_CONFIG: join(REPO_ROOT, 'deploy/compose/config/embedded.yaml'),
+      CROWDLENS_HTTP_HOST: '0.0.0.0',
+    });
     expect(embedded.role).toBe('embedded');
   });
 });
@@ -125,8 +135,10 @@ describe('the deployment commands in README.md and docs/deployment.md', () => {
       for (const script of line.match(/(?:deploy|scripts)\/[\w/.-]+\.sh/g) ?? []) {
         accessSync(join(REPO_ROOT, script), constants.X_OK);
       }
-      for (const [, file] of line.matchAll(/ -f (\S+\.yaml)/g)) expect(statSync(join(REPO_ROOT, file!)).isFile(), file).toBe(true);
-      for (const [, profile] of line.matchAll(/--profile (\w+)/g)) expect(compose, profile).toContain(`profiles: [${profile}]`);
+      for (const [, file] of line.matchAll(/ -f (\S+\.yaml)/g))
+        expect(statSync(join(REPO_ROOT, file!)).isFile(), file).toBe(true);
+      for (const [, profile] of line.matchAll(/--profile (\w+)/g))
+        expect(compose, profile).toContain(`profiles: [${profile}]`);
     }
   });
 });

@@ -22,7 +22,11 @@ const IMAGE = 'crowdlens-test';
 const TAG = `${IMAGE}:ci`;
 const NAME = `crowdlens-test-embedded-${process.pid}`;
 const PROJECT = `crowdlens-test-${process.pid}`;
-const IMAGES = { CROWDLENS_IMAGE: TAG, CROWDLENS_KAFKA_IMAGE: `${IMAGE}-kafka:ci`, CROWDLENS_POSTGRES_IMAGE: `${IMAGE}-postgres:ci` };
+const IMAGES = {
+  CROWDLENS_IMAGE: TAG,
+  CROWDLENS_KAFKA_IMAGE: `${IMAGE}-kafka:ci`,
+  CROWDLENS_POSTGRES_IMAGE: `${IMAGE}-postgres:ci`,
+};
 let docker: ReturnType<typeof setupDocker> = { ok: false, reason: 'not checked yet' };
 let base = '';
 
@@ -74,8 +78,18 @@ describe('the app image (deploy/docker)', () => {
     if (!docker.ok) return ctx.skip();
     const started = Date.now();
     const up = await docker_([
-      'run', '-d', '--name', NAME, '--read-only', '--tmpfs', '/tmp',
-      '-p', '127.0.0.1::3000', '--health-interval', '1s', TAG,
+      'run',
+      '-d',
+      '--name',
+      NAME,
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '-p',
+      '127.0.0.1::3000',
+      '--health-interval',
+      '1s',
+      TAG,
     ]);
     expect(up.code, up.stderr).toBe(0);
     const healthy = await until(
@@ -93,7 +107,12 @@ describe('the app image (deploy/docker)', () => {
     const port = (await docker_(['port', NAME, '3000/tcp'])).stdout.trim().split('\n')[0]!.split(':').pop();
     base = `http://127.0.0.1:${port}`;
     expect((await httpJson<{ status: string }>('/health')).body).toEqual({ status: 'ok' });
-    await until('/ready to answer 200', async () => ((await httpJson('/ready')).status === 200 ? true : undefined), 120_000, 1_000);
+    await until(
+      '/ready to answer 200',
+      async () => ((await httpJson('/ready')).status === 200 ? true : undefined),
+      120_000,
+      1_000,
+    );
 
     const uid = await docker_(['exec', NAME, 'id', '-u']);
     expect(uid.stdout.trim()).toBe('10001');
@@ -129,13 +148,51 @@ describe('the app image (deploy/docker)', () => {
   it('derives the ingest shard from a StatefulSet pod name, and refuses a name without an ordinal', async (ctx) => {
     if (!docker.ok) return ctx.skip();
     const show = ['node', '-e', 'process.stdout.write(String(process.env.CROWDLENS_INGEST_SHARD))'];
-    const ok = await docker_(['run', '--rm', '--hostname', 'cl-crowdlens-ingest-2', '-e', 'CROWDLENS_INGEST_REPLICAS=3', TAG, ...show]);
+    const ok = await docker_([
+      'run',
+      '--rm',
+      '--hostname',
+      'cl-crowdlens-ingest-2',
+      '-e',
+      'CROWDLENS_INGEST_REPLICAS=3',
+      TAG,
+      ...show,
+    ]);
     expect(ok.stdout).toBe('2/3');
-    const named = await docker_(['run', '--rm', '-e', 'CROWDLENS_POD_NAME=cl-crowdlens-ingest-11', '-e', 'CROWDLENS_INGEST_REPLICAS=12', TAG, ...show]);
+    const named = await docker_([
+      'run',
+      '--rm',
+      '-e',
+      'CROWDLENS_POD_NAME=cl-crowdlens-ingest-11',
+      '-e',
+      'CROWDLENS_INGEST_REPLICAS=12',
+      TAG,
+      ...show,
+    ]);
     expect(named.stdout).toBe('11/12');
-    const explicit = await docker_(['run', '--rm', '--hostname', 'x-1', '-e', 'CROWDLENS_INGEST_REPLICAS=3', '-e', 'CROWDLENS_INGEST_SHARD=0/1', TAG, ...show]);
+    const explicit = await docker_([
+      'run',
+      '--rm',
+      '--hostname',
+      'x-1',
+      '-e',
+      'CROWDLENS_INGEST_REPLICAS=3',
+      '-e',
+      'CROWDLENS_INGEST_SHARD=0/1',
+      TAG,
+      ...show,
+    ]);
     expect(explicit.stdout).toBe('0/1');
-    const bad = await docker_(['run', '--rm', '--hostname', 'ingest', '-e', 'CROWDLENS_INGEST_REPLICAS=3', TAG, ...show]);
+    const bad = await docker_([
+      'run',
+      '--rm',
+      '--hostname',
+      'ingest',
+      '-e',
+      'CROWDLENS_INGEST_REPLICAS=3',
+      TAG,
+      ...show,
+    ]);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toContain('does not end in -<ordinal>');
   });
@@ -145,10 +202,14 @@ describe('the Compose distributed profile (deploy/compose)', () => {
   let secretsDir = '';
   let env: Record<string, string> = {};
   const compose = (args: readonly string[], timeoutMs = 300_000) =>
-    run('docker', ['compose', '-p', PROJECT, '-f', 'deploy/compose/compose.yaml', '--profile', 'distributed', ...args], {
-      timeoutMs,
-      env,
-    });
+    run(
+      'docker',
+      ['compose', '-p', PROJECT, '-f', 'deploy/compose/compose.yaml', '--profile', 'distributed', ...args],
+      {
+        timeoutMs,
+        env,
+      },
+    );
 
   beforeAll(async () => {
     if (!docker.ok) return;
@@ -175,7 +236,11 @@ describe('the Compose distributed profile (deploy/compose)', () => {
     const services = ps.stdout
       .trim()
       .split('\n')
-      .flatMap((l) => (l.startsWith('[') ? (JSON.parse(l) as Array<{ Service: string; State: string }>) : [JSON.parse(l) as { Service: string; State: string }]));
+      .flatMap((l) =>
+        l.startsWith('[')
+          ? (JSON.parse(l) as Array<{ Service: string; State: string }>)
+          : [JSON.parse(l) as { Service: string; State: string }],
+      );
     expect(services.filter((s) => s.Service === 'inference' && s.State === 'running')).toHaveLength(2);
     for (const name of ['kafka', 'postgres', 'ingest', 'analytics'])
       expect(services.find((s) => s.Service === name)?.State, name).toBe('running');
@@ -193,7 +258,20 @@ describe('the Compose distributed profile (deploy/compose)', () => {
     expect(totals.faces).toBeGreaterThan(0);
     report(`compose distributed: first faces counted ${((Date.now() - started) / 1000).toFixed(0)} s after up`);
     // The aggregates are in PostgreSQL, not a SQLite file in the analytics container.
-    const rows = await compose(['exec', '-T', 'postgres', 'psql', '-h', '/tmp', '-U', 'crowdlens', '-d', 'crowdlens', '-tAc', 'SELECT count(*) FROM schema_migrations']);
+    const rows = await compose([
+      'exec',
+      '-T',
+      'postgres',
+      'psql',
+      '-h',
+      '/tmp',
+      '-U',
+      'crowdlens',
+      '-d',
+      'crowdlens',
+      '-tAc',
+      'SELECT count(*) FROM schema_migrations',
+    ]);
     expect(Number(rows.stdout.trim())).toBeGreaterThan(0);
   });
 });

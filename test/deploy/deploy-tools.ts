@@ -15,7 +15,11 @@ export interface Run {
 }
 
 /** Runs a command to its end; never throws on a non-zero exit (the caller asserts on it). */
-export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Run> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Run> {
   const started = Date.now();
   return new Promise((done) => {
     execFile(

@@ -17,7 +17,12 @@ import { INFERENCE_GROUP } from '../../apps/inference/src/services/inference.ser
 import { fetchHelm, run } from './deploy-tools';
 
 const CHART = 'deploy/helm/crowdlens';
-const BASE = ['--set', 'kafka.brokers={kafka-0.kafka:9092,kafka-1.kafka:9092}', '--set', 'postgres.url=postgres://cl:pw@db:5432/crowdlens'];
+const BASE = [
+  '--set',
+  'kafka.brokers={kafka-0.kafka:9092,kafka-1.kafka:9092}',
+  '--set',
+  'postgres.url=postgres://cl:pw@db:5432/crowdlens',
+];
 const HASH = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=';
 
 interface K8sObject {
@@ -51,7 +56,10 @@ function container(workload: K8sObject) {
 
 function env(workload: K8sObject): Record<string, unknown> {
   return Object.fromEntries(
-    (container(workload).env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [e.name, e.value ?? e.valueFrom]),
+    (container(workload).env as Array<{ name: string; value?: string; valueFrom?: unknown }>).map((e) => [
+      e.name,
+      e.value ?? e.valueFrom,
+    ]),
   );
 }
 
@@ -86,7 +94,14 @@ describe('helm chart deploy/helm/crowdlens', () => {
     const noDb = await run(helm, ['template', 'cl', CHART, '--set', 'kafka.brokers={k:9092}']);
     expect(noDb.code).not.toBe(0);
     expect(noDb.stderr).toContain('set postgres.url or postgres.existingSecret');
-    const badMode = await run(helm, ['template', 'cl', CHART, ...BASE, '--set', 'inference.autoscaling.mode=sometimes']);
+    const badMode = await run(helm, [
+      'template',
+      'cl',
+      CHART,
+      ...BASE,
+      '--set',
+      'inference.autoscaling.mode=sometimes',
+    ]);
     expect(badMode.stderr).toContain('inference.autoscaling.mode must be auto, keda, hpa or none');
   });
 
@@ -120,7 +135,11 @@ describe('helm chart deploy/helm/crowdlens', () => {
 
     // No KEDA API in a plain `helm template`: the CPU HPA scales inference, which then has no fixed replicas.
     const hpa = one(objects, 'HorizontalPodAutoscaler', 'cl-crowdlens-inference');
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'cl-crowdlens-inference' });
+    expect(hpa.spec.scaleTargetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'cl-crowdlens-inference',
+    });
     expect(hpa.spec.metrics[0].resource).toMatchObject({ name: 'cpu', target: { averageUtilization: 70 } });
     expect(inference.spec.replicas).toBeUndefined();
     expect(objects.filter((o) => o.kind === 'ScaledObject')).toHaveLength(0);
@@ -131,13 +150,20 @@ describe('helm chart deploy/helm/crowdlens', () => {
   });
 
   it('renders a config every role accepts: Kafka from values, PostgreSQL URL and a generated token secret from the Secret', async () => {
-    const objects = await template(['--set-json', `secrets.users=[{"username":"ops","role":"operator","passwordHash":"${HASH}"}]`]);
+    const objects = await template([
+      '--set-json',
+      `secrets.users=[{"username":"ops","role":"operator","passwordHash":"${HASH}"}]`,
+    ]);
     const configMap = one(objects, 'ConfigMap', 'cl-crowdlens-config').data!['crowdlens.yaml']!;
     expect(configMap).not.toContain('pw@db');
     for (const role of ['ingest', 'inference', 'analytics']) {
       const cfg = configAsPodSees(objects, role);
       expect(cfg.role).toBe(role);
-      expect(cfg.bus).toMatchObject({ type: 'kafka', brokers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'], partitions: 6 });
+      expect(cfg.bus).toMatchObject({
+        type: 'kafka',
+        brokers: ['kafka-0.kafka:9092', 'kafka-1.kafka:9092'],
+        partitions: 6,
+      });
       expect(cfg.store).toEqual({ type: 'postgres', url: 'postgres://cl:pw@db:5432/crowdlens' });
       expect(cfg.auth.users).toEqual([{ username: 'ops', role: 'operator', passwordHash: HASH }]);
       expect(cfg.auth.tokenSecret).toMatch(/^[A-Za-z0-9]{48}$/);
@@ -147,11 +173,16 @@ describe('helm chart deploy/helm/crowdlens', () => {
 
   it('GPU inference: nvidia.com/gpu limit, node selector, tolerations and its own image', async () => {
     const objects = await template([
-      '--set', 'inference.gpu.enabled=true',
-      '--set', 'inference.gpu.count=2',
-      '--set', 'inference.image.repository=crowdlens-gpu',
-      '--set-json', 'inference.nodeSelector={"nvidia.com/gpu.present":"true"}',
-      '--set-json', 'inference.tolerations=[{"key":"nvidia.com/gpu","operator":"Exists","effect":"NoSchedule"}]',
+      '--set',
+      'inference.gpu.enabled=true',
+      '--set',
+      'inference.gpu.count=2',
+      '--set',
+      'inference.image.repository=crowdlens-gpu',
+      '--set-json',
+      'inference.nodeSelector={"nvidia.com/gpu.present":"true"}',
+      '--set-json',
+      'inference.tolerations=[{"key":"nvidia.com/gpu","operator":"Exists","effect":"NoSchedule"}]',
     ]);
     const inference = one(objects, 'Deployment', 'cl-crowdlens-inference');
     const c = container(inference);
@@ -160,16 +191,22 @@ describe('helm chart deploy/helm/crowdlens', () => {
     expect(inference.spec.template.spec.nodeSelector).toEqual({ 'nvidia.com/gpu.present': 'true' });
     expect(inference.spec.template.spec.tolerations[0]).toMatchObject({ key: 'nvidia.com/gpu', effect: 'NoSchedule' });
     // Only inference asks for the GPU.
-    expect(container(one(objects, 'StatefulSet', 'cl-crowdlens-ingest')).resources.limits['nvidia.com/gpu']).toBeUndefined();
+    expect(
+      container(one(objects, 'StatefulSet', 'cl-crowdlens-ingest')).resources.limits['nvidia.com/gpu'],
+    ).toBeUndefined();
     expect(container(one(objects, 'StatefulSet', 'cl-crowdlens-ingest')).image).toBe('crowdlens:0.1.0');
   });
 
   it('with KEDA in the cluster: a ScaledObject on the inference group lag of the face-crops topic, SASL through a TriggerAuthentication', async () => {
     const objects = await template([
-      '--api-versions', 'keda.sh/v1alpha1/ScaledObject',
-      '--set', 'kafka.sasl.enabled=true',
-      '--set', 'kafka.sasl.username=crowdlens',
-      '--set', 'kafka.sasl.password=s3cret-pw',
+      '--api-versions',
+      'keda.sh/v1alpha1/ScaledObject',
+      '--set',
+      'kafka.sasl.enabled=true',
+      '--set',
+      'kafka.sasl.username=crowdlens',
+      '--set',
+      'kafka.sasl.password=s3cret-pw',
     ]);
     const scaled = one(objects, 'ScaledObject', 'cl-crowdlens-inference');
     expect(scaled.spec.scaleTargetRef.name).toBe('cl-crowdlens-inference');
@@ -207,18 +244,27 @@ describe('helm chart deploy/helm/crowdlens', () => {
 
   it('Ingress, ServiceMonitor with its own API key, persistent ingest, existing secrets', async () => {
     const objects = await template([
-      '--set', 'analytics.ingress.enabled=true',
-      '--set', 'analytics.ingress.host=counts.shop.example',
-      '--set', 'metrics.serviceMonitor.enabled=true',
-      '--set', 'metrics.serviceMonitor.apiKey=prom-key-123',
-      '--set', 'ingest.persistence.enabled=true',
+      '--set',
+      'analytics.ingress.enabled=true',
+      '--set',
+      'analytics.ingress.host=counts.shop.example',
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'metrics.serviceMonitor.apiKey=prom-key-123',
+      '--set',
+      'ingest.persistence.enabled=true',
     ]);
     const ingress = one(objects, 'Ingress', 'cl-crowdlens-analytics');
     expect(ingress.spec.rules[0].host).toBe('counts.shop.example');
     expect(ingress.spec.rules[0].http.paths[0].backend.service.name).toBe('cl-crowdlens-analytics');
 
     const monitor = one(objects, 'ServiceMonitor', 'cl-crowdlens');
-    expect(monitor.spec.endpoints[0]).toMatchObject({ path: '/metrics', port: 'http', authorization: { type: 'Bearer' } });
+    expect(monitor.spec.endpoints[0]).toMatchObject({
+      path: '/metrics',
+      port: 'http',
+      authorization: { type: 'Bearer' },
+    });
     // Prometheus's key is an operator key of the app: its sha256 is in auth.apiKeys.
     const cfg = configAsPodSees(objects, 'analytics');
     const sha = createHash('sha256').update('prom-key-123').digest('hex');
@@ -229,13 +275,18 @@ describe('helm chart deploy/helm/crowdlens', () => {
     expect(ingest.spec.template.spec.volumes.map((v: { name: string }) => v.name)).not.toContain('data');
 
     const existing = await template([
-      '--set', 'secrets.existingSecret=my-crowdlens',
-      '--set', 'postgres.url=',
-      '--set', 'postgres.existingSecret=my-db',
+      '--set',
+      'secrets.existingSecret=my-crowdlens',
+      '--set',
+      'postgres.url=',
+      '--set',
+      'postgres.existingSecret=my-db',
     ]);
     expect(existing.filter((o) => o.kind === 'Secret')).toHaveLength(0);
     const analytics = one(existing, 'Deployment', 'cl-crowdlens-analytics');
-    expect(analytics.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'secrets').secret.secretName).toBe('my-crowdlens');
+    expect(
+      analytics.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'secrets').secret.secretName,
+    ).toBe('my-crowdlens');
     expect(env(analytics).CROWDLENS_POSTGRES_URL).toEqual({ secretKeyRef: { name: 'my-db', key: 'postgres-url' } });
     expect(env(one(existing, 'Deployment', 'cl-crowdlens-inference')).CROWDLENS_POSTGRES_URL).toBeUndefined();
   });

@@ -195,7 +195,11 @@ describe('CROWDLENS_SECRETS_FILE (a mounted Kubernetes or Compose secret)', () =
       `auth:\n  tokenSecret: ${'s'.repeat(40)}\n  users:\n    - { username: ops, role: operator, passwordHash: "${hash}" }\n` +
         'bus:\n  sasl: { mechanism: scram-sha-512, username: cl, password: from-file }\n',
     );
-    const c = loadConfig({ CROWDLENS_CONFIG: file, CROWDLENS_SECRETS_FILE: secrets, CROWDLENS_KAFKA_SASL_PASSWORD: 'env-pw' });
+    const c = loadConfig({
+      CROWDLENS_CONFIG: file,
+      CROWDLENS_SECRETS_FILE: secrets,
+      CROWDLENS_KAFKA_SASL_PASSWORD: 'env-pw',
+    });
     expect(c.auth).toMatchObject({ tokenTtlMinutes: 60, tokenSecret: 's'.repeat(40), users: [{ username: 'ops' }] });
     expect(c.bus).toMatchObject({ type: 'kafka', brokers: ['k:9092'], partitions: 4 });
     expect(c.bus.type === 'kafka' && c.bus.sasl).toMatchObject({ username: 'cl', password: 'env-pw' });

@@ -39,7 +39,7 @@ app.kubernetes.io/component: {{ .role }}
 {{- $bus := dict "type" "kafka" "brokers" .Values.kafka.brokers "partitions" (int .Values.kafka.partitions) -}}
 {{- if .Values.kafka.ssl -}}{{- $_ := set $bus "ssl" .Values.kafka.ssl -}}{{- end -}}
 {{- $cfg := deepCopy .Values.config -}}
-{{- $_ := set $cfg "bus" (merge (get $cfg "bus" | default dict) $bus) -}}
+{{- $_ := set $cfg "bus" (mergeOverwrite (get $cfg "bus" | default dict) $bus) -}}
 {{- $_ := set $cfg "dataDir" "/data" -}}
 {{- toYaml $cfg -}}
 {{- end -}}
