@@ -59,17 +59,18 @@ async function build(what: string): Promise<void> {
   report(`image ${what}: built in ${(r.ms / 1000).toFixed(0)} s (${r.stdout.trim().split('\n').pop()})`);
 }
 
-describe('the app image (deploy/docker)', () => {
-  beforeAll(async () => {
-    docker = setupDocker();
-    if (!docker.ok) {
-      process.stderr.write(`app-image.test: skipped, Docker cannot run here: ${docker.reason}\n`);
-      return;
-    }
-    // npm test built dist/ already; the rootfs tarballs are cached under .cache/docker between runs.
-    await build('app');
-  }, 1_600_000);
+// One build of the app image for both groups below (the rootfs tarball is cached between runs).
+beforeAll(async () => {
+  docker = setupDocker();
+  if (!docker.ok) {
+    process.stderr.write(`containers.test: skipped, Docker cannot run here: ${docker.reason}\n`);
+    return;
+  }
+  // npm test built dist/ already; the rootfs tarballs are cached under .cache/docker between runs.
+  await build('app');
+}, 1_600_000);
 
+describe('the app image (deploy/docker)', () => {
   afterAll(async () => {
     if (docker.ok) await docker_(['rm', '-f', '-v', NAME]);
   });
@@ -132,7 +133,7 @@ describe('the app image (deploy/docker)', () => {
     expect(totals.faces).toBeGreaterThan(0);
     const db = await docker_(['exec', NAME, 'sh', '-c', 'ls /data']);
     expect(db.stdout).toContain('crowdlens.db');
-  });
+  }, 600_000);
 
   it('reads a mounted config file and names the bad field when it is invalid', async (ctx) => {
     if (!docker.ok) return ctx.skip();
@@ -143,7 +144,7 @@ describe('the app image (deploy/docker)', () => {
     const r = await docker_(['run', '--rm', '-v', `${dir}:/etc/crowdlens:ro`, TAG], 120_000);
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain('cameras[0].fps');
-  });
+  }, 300_000);
 
   it('derives the ingest shard from a StatefulSet pod name, and refuses a name without an ordinal', async (ctx) => {
     if (!docker.ok) return ctx.skip();
@@ -195,7 +196,7 @@ describe('the app image (deploy/docker)', () => {
     ]);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toContain('does not end in -<ordinal>');
-  });
+  }, 300_000);
 });
 
 describe('the Compose distributed profile (deploy/compose)', () => {
@@ -273,5 +274,5 @@ describe('the Compose distributed profile (deploy/compose)', () => {
       'SELECT count(*) FROM schema_migrations',
     ]);
     expect(Number(rows.stdout.trim())).toBeGreaterThan(0);
-  });
+  }, 1_200_000);
 });
