@@ -229,22 +229,42 @@ describe('the Compose distributed profile (deploy/compose)', () => {
   it('plays the sample through Kafka, 2 inference replicas and PostgreSQL, and counts it at the analytics API', async (ctx) => {
     if (!docker.ok) return ctx.skip();
     const started = Date.now();
-    const up = await compose(['up', '-d', '--wait', '--wait-timeout', '400'], 600_000);
+    // Not `up --wait`: that gives up on the first unhealthy moment, and a role that loses the race
+    // for a topic another role is creating at the same instant exits once and is restarted by
+    // the restart policy (counted below). The stack is judged by what it delivers.
+    const up = await compose(['up', '-d'], 600_000);
     expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
+    interface PsRow {
+      Service: string;
+      State: string;
+      Health: string;
+      Name: string;
+    }
+    const ps = async (): Promise<PsRow[]> =>
+      (await compose(['ps', '--format', 'json'])).stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .flatMap((l) => (l.startsWith('[') ? (JSON.parse(l) as PsRow[]) : [JSON.parse(l) as PsRow]));
+    const rows = await until(
+      'all six containers running and healthy',
+      async () => {
+        const all = await ps();
+        return all.length === 6 && all.every((r) => r.State === 'running' && r.Health === 'healthy') ? all : undefined;
+      },
+      600_000,
+      3_000,
+    );
     report(`compose distributed: up and healthy in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-
-    const ps = await compose(['ps', '--format', 'json']);
-    const services = ps.stdout
-      .trim()
-      .split('\n')
-      .flatMap((l) =>
-        l.startsWith('[')
-          ? (JSON.parse(l) as Array<{ Service: string; State: string }>)
-          : [JSON.parse(l) as { Service: string; State: string }],
-      );
-    expect(services.filter((s) => s.Service === 'inference' && s.State === 'running')).toHaveLength(2);
-    for (const name of ['kafka', 'postgres', 'ingest', 'analytics'])
-      expect(services.find((s) => s.Service === name)?.State, name).toBe('running');
+    expect(rows.filter((r) => r.Service === 'inference')).toHaveLength(2);
+    expect(rows.map((r) => r.Service).sort()).toEqual([
+      'analytics',
+      'inference',
+      'inference',
+      'ingest',
+      'kafka',
+      'postgres',
+    ]);
 
     const at = `http://127.0.0.1:${env.CROWDLENS_PORT}`;
     const totals = await until(
@@ -258,8 +278,15 @@ describe('the Compose distributed profile (deploy/compose)', () => {
     );
     expect(totals.faces).toBeGreaterThan(0);
     report(`compose distributed: first faces counted ${((Date.now() - started) / 1000).toFixed(0)} s after up`);
+    const restarts = await Promise.all(
+      rows.map(
+        async (r) =>
+          `${r.Service}=${(await docker_(['inspect', '--format', '{{.RestartCount}}', r.Name])).stdout.trim()}`,
+      ),
+    );
+    report(`compose distributed: container restarts ${restarts.join(' ')}`);
     // The aggregates are in PostgreSQL, not a SQLite file in the analytics container.
-    const rows = await compose([
+    const migrations = await compose([
       'exec',
       '-T',
       'postgres',
@@ -273,6 +300,6 @@ describe('the Compose distributed profile (deploy/compose)', () => {
       '-tAc',
       'SELECT count(*) FROM schema_migrations',
     ]);
-    expect(Number(rows.stdout.trim())).toBeGreaterThan(0);
+    expect(Number(migrations.stdout.trim())).toBeGreaterThan(0);
   }, 1_200_000);
 });
