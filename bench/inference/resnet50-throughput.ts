@@ -165,7 +165,7 @@ async function main(): Promise<void> {
   const batcher = new DynamicBatcher<RgbImage, GenderScore>(
     { maxBatch: 32, maxWaitMs: args.maxWaitMs, queueCapacity: 256, maxInFlight: 1 },
     (items) => classifier.classify(items),
-    (r) => reports.push(r),
+    { onBatch: (r) => reports.push(r) },
   );
 
   const modes: {

@@ -156,7 +156,7 @@ describe('ResNet50: train -> export -> serve', () => {
       // Two batches in flight: each must preprocess into its own input buffer.
       { maxBatch: 3, maxWaitMs: 20, queueCapacity: 16, maxInFlight: 2 },
       (items) => classifier.classify(items),
-      (r) => reports.push(r.size),
+      { onBatch: (r) => reports.push(r.size) },
     );
     try {
       const direct = await classifier.classify(crops);

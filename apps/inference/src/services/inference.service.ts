@@ -37,11 +37,10 @@ export class InferenceService implements OnApplicationBootstrap, BeforeApplicati
     private readonly decoder: JpegDecoder,
     private readonly metrics: InferenceMetrics,
   ) {
-    this.batcher = new DynamicBatcher(
-      config.batcher,
-      (images) => this.classifier.classify(images),
-      (report) => this.metrics.batch(report),
-    );
+    this.batcher = new DynamicBatcher(config.batcher, (images) => this.classifier.classify(images), {
+      onBatch: (report) => this.metrics.batch(report),
+      onReportError: (err) => this.logger.error({ err }, 'batch metrics not recorded'),
+    });
     Readiness.register('inference', () => this.started);
   }
 

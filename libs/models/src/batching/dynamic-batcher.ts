@@ -21,6 +21,20 @@ export interface BatchReport {
 
 export type BatchRunner<I, O> = (items: readonly I[]) => Promise<readonly O[]>;
 
+/** What the batcher tells its owner; none of it affects the batches. */
+export interface DynamicBatcherHooks {
+  /** After each batch (metrics). */
+  readonly onBatch?: (report: BatchReport) => void;
+  /**
+   * `onBatch` threw. The batch's items are answered already; the error is
+   * handed here instead of becoming an unhandled rejection that would stop the
+   * process. Default: a process warning.
+   */
+  readonly onReportError?: (error: Error, report: BatchReport) => void;
+  /** Monotonic ms; default performance.now. */
+  readonly now?: () => number;
+}
+
 interface Pending<I, O> {
   readonly item: I;
   readonly enqueuedAt: number;
@@ -45,16 +59,20 @@ export class DynamicBatcher<I, O> {
   private readonly queue: Pending<I, O>[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** The item the pending timer was set for: its deadline, not a newer item's, is what the timer measures. */
+  private timerFor: Pending<I, O> | null = null;
   private inFlight = 0;
   private closed = false;
   private readonly running = new Set<Promise<void>>();
 
+  private readonly now: () => number;
+
   constructor(
     private readonly options: DynamicBatcherOptions,
     private readonly runner: BatchRunner<I, O>,
-    private readonly onBatch: (report: BatchReport) => void = () => undefined,
-    private readonly now: () => number = () => performance.now(),
+    private readonly hooks: DynamicBatcherHooks = {},
   ) {
+    this.now = hooks.now ?? (() => performance.now());
     if (options.maxBatch < 1 || options.queueCapacity < 1 || options.maxInFlight < 1) {
       throw new RangeError('maxBatch, queueCapacity and maxInFlight must be >= 1');
     }
@@ -88,25 +106,37 @@ export class DynamicBatcher<I, O> {
     this.closed = true;
     this.spaceWaiters.splice(0).forEach((wake) => wake());
     await this.drain();
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.timerFor = null;
   }
 
   private schedule(): void {
     while (this.queue.length >= this.options.maxBatch && this.inFlight < this.options.maxInFlight) {
       this.dispatch('size');
     }
-    if (this.queue.length === 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+    const oldest = this.queue[0];
+    if (!oldest || this.inFlight >= this.options.maxInFlight) {
+      this.clearTimer();
       return;
     }
-    if (this.timer || this.inFlight >= this.options.maxInFlight) return;
-    const oldest = this.queue[0]!.enqueuedAt;
-    const delay = Math.max(0, this.options.maxWaitMs - (this.now() - oldest));
+    // A timer set for an item that has left the queue (a full batch or a drain took it) would fire
+    // on that item's deadline and send the newer items early: it is replaced, not kept.
+    if (this.timer && this.timerFor === oldest) return;
+    this.clearTimer();
+    const delay = Math.max(0, this.options.maxWaitMs - (this.now() - oldest.enqueuedAt));
+    this.timerFor = oldest;
     this.timer = setTimeout(() => {
       this.timer = null;
-      if (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) this.dispatch('time');
+      this.timerFor = null;
+      const first = this.queue[0];
+      // Node may fire a timer a fraction of a millisecond early: only a batch that waited its time goes.
+      const waited = first !== undefined && this.now() - first.enqueuedAt >= this.options.maxWaitMs - 1;
+      if (waited && this.inFlight < this.options.maxInFlight) this.dispatch('time');
       this.schedule();
     }, delay);
   }
@@ -119,15 +149,26 @@ export class DynamicBatcher<I, O> {
     const started = this.now();
     const maxQueueWaitMs = started - batch[0]!.enqueuedAt;
     const run = this.execute(batch)
-      .then((runMs) => {
-        this.onBatch({ size: batch.length, fill: batch.length / this.options.maxBatch, maxQueueWaitMs, runMs, reason });
-      })
+      .then((runMs) =>
+        this.report({ size: batch.length, fill: batch.length / this.options.maxBatch, maxQueueWaitMs, runMs, reason }),
+      )
       .finally(() => {
         this.inFlight--;
         this.running.delete(run);
         this.schedule();
       });
     this.running.add(run);
+  }
+
+  /** Metrics must never break the batcher: `run` has no other handler, so a throw here was an unhandled rejection. */
+  private report(report: BatchReport): void {
+    try {
+      this.hooks.onBatch?.(report);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (this.hooks.onReportError) this.hooks.onReportError(error, report);
+      else process.emitWarning(`DynamicBatcher onBatch hook failed: ${error.message}`);
+    }
   }
 
   private async execute(batch: Pending<I, O>[]): Promise<number> {
