@@ -439,8 +439,29 @@ export const IngestShardSchema = z
   });
 export type IngestShard = z.output<typeof IngestShardSchema>;
 
+/**
+ * Cameras one ingest process takes by default: 4 per detection core (cores as detector.workers counts
+ * them, at most 8). docs/machine-ceilings.md: an analysed frame costs ~45 ms of CPU, so a core keeps
+ * up with ~22 frames/s, 4 cameras at the default 5 fps; the 2-core machine ran 8 cameras at 5 fps
+ * CPU-bound (43 frames/s). Past that every camera added takes frames from the others (50 cameras
+ * took an existing one from 5 to 0.38 fps).
+ */
+export const DEFAULT_MAX_CAMERAS_PER_CORE = 4;
+export const defaultMaxCameras = (cores: number = availableParallelism()): number =>
+  DEFAULT_MAX_CAMERAS_PER_CORE * Math.max(1, Math.min(8, cores));
+
 export const IngestConfigSchema = z
   .object({
+    maxCameras: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(() => defaultMaxCameras())
+      .describe(
+        'most cameras this ingest process reads (config file and admin API together); default 4 per core, at most 32: ' +
+          'the measured ceiling at 5 fps (docs/machine-ceilings.md); raise it for low fps or a GPU detector',
+      ),
     shard: IngestShardSchema.optional().describe(
       'split one camera list across several ingest processes: each reads the cameras that hash to its index',
     ),
@@ -480,7 +501,7 @@ export const AppConfigSchema = z
       .record(z.string().min(1), CameraGroupConfigSchema)
       .default({})
       .describe('per camera group (cameras[].group): settings its cameras share, such as the time zone'),
-    ingest: IngestConfigSchema.default({}),
+    ingest: IngestConfigSchema.default(IngestConfigSchema.parse({})),
     bus: BusConfigSchema.default({ type: 'memory', queueCapacity: 512 }),
     store: StoreConfigSchema.default({ type: 'sqlite' }),
     model: ModelConfigSchema.default({ type: 'faceapi-age-gender' }),
@@ -504,7 +525,29 @@ export const AppConfigSchema = z
       const mediaDirIssue = mediaDirIssueOf(cam.url, cfg.ingest.mediaDir);
       if (mediaDirIssue) ctx.addIssue({ code: 'custom', path: ['cameras', i, 'url'], message: mediaDirIssue });
     });
+    const cameraLimitIssue = cameraLimitIssueOf(cfg);
+    if (cameraLimitIssue) ctx.addIssue({ code: 'custom', path: ['cameras'], message: cameraLimitIssue });
   });
+
+/**
+ * More cameras than one ingest process may read. Sharded, only the total can be judged here (which
+ * cameras a shard gets is decided by hashing in the ingest app, which checks its own share at start).
+ */
+function cameraLimitIssueOf(cfg: {
+  role: Role;
+  cameras: readonly unknown[];
+  ingest: { maxCameras: number; shard?: IngestShard | undefined };
+}): string | null {
+  if (cfg.role !== 'ingest' && cfg.role !== 'embedded') return null;
+  const processes = cfg.ingest.shard?.count ?? 1;
+  const limit = cfg.ingest.maxCameras * processes;
+  if (cfg.cameras.length <= limit) return null;
+  const where =
+    processes === 1
+      ? `one ingest process reads at most ingest.maxCameras = ${cfg.ingest.maxCameras}`
+      : `${processes} ingest processes (ingest.shard) read at most ${processes} x ingest.maxCameras = ${limit}`;
+  return `${cfg.cameras.length} cameras configured, but ${where}; raise ingest.maxCameras if the machine has room (docs/ingest.md), or split the cameras across more ingest processes with ingest.shard`;
+}
 
 /** Why a camera URL lies outside ingest.mediaDir; null when it does not (or is refused by the camera schema already). */
 function mediaDirIssueOf(url: string, mediaDir: string | undefined): string | null {

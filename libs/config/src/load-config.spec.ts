@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultMaxCameras } from './config.schema';
 import { ConfigError, loadConfig, parseConfig, PUBLISHED_PASSWORD_HASHES } from './load-config';
 import { isLoopbackHost } from './loopback';
 import { redactText, redactUrl, registerSecret } from './redact';
@@ -322,5 +323,37 @@ describe('bus.newGroupsStartFrom', () => {
     expect(expectConfigError(() => parseConfig(kafka({ newGroupsStartFrom: 'beginning' }))).message).toContain(
       'bus.newGroupsStartFrom',
     );
+  });
+});
+
+describe('ingest.maxCameras (issue 14 item 7)', () => {
+  const cams = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `cam-${i}`, url: `rtsp://h/${i}` }));
+
+  it('defaults to 4 cameras per core, at most 8 cores (the measured ceiling at 5 fps)', () => {
+    expect(defaultMaxCameras(2)).toBe(8);
+    expect(defaultMaxCameras(1)).toBe(4);
+    expect(defaultMaxCameras(64)).toBe(32);
+    expect(parseConfig({}).ingest.maxCameras).toBe(defaultMaxCameras());
+    expect(parseConfig({ ingest: { mediaDir: '/srv/media' } }).ingest.maxCameras).toBe(defaultMaxCameras());
+  });
+
+  it('refuses a camera list longer than the limit, naming the setting', () => {
+    const err = expectConfigError(() => parseConfig({ ingest: { maxCameras: 2 }, cameras: cams(3) }));
+    expect(err.issues.join('\n')).toMatch(
+      /^cameras: 3 cameras configured, but one ingest process reads at most ingest\.maxCameras = 2/,
+    );
+    expect(parseConfig({ ingest: { maxCameras: 3 }, cameras: cams(3) }).cameras).toHaveLength(3);
+    expect(() => parseConfig({ role: 'ingest', ingest: { maxCameras: 2 }, cameras: cams(3) })).toThrow(/maxCameras/);
+  });
+
+  it('judges a sharded list by its total (each shard checks its own share at start); other roles are not capped', () => {
+    expect(
+      parseConfig({ role: 'ingest', ingest: { maxCameras: 2, shard: '0/2' }, cameras: cams(4) }).cameras,
+    ).toHaveLength(4);
+    const err = expectConfigError(() =>
+      parseConfig({ role: 'ingest', ingest: { maxCameras: 2, shard: '0/2' }, cameras: cams(5) }),
+    );
+    expect(err.message).toMatch(/2 ingest processes \(ingest\.shard\) read at most 2 x ingest\.maxCameras = 4/);
+    expect(parseConfig({ role: 'analytics', ingest: { maxCameras: 2 }, cameras: cams(5) }).cameras).toHaveLength(5);
   });
 });

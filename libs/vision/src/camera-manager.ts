@@ -62,6 +62,8 @@ export interface CameraManagerOptions {
   };
   /** Replace the ffmpeg source (tests). */
   readonly createSource?: (camera: CameraConfig, logger: Logger) => FrameSource;
+  /** Most cameras at once (ingest.maxCameras); `add` refuses more with a CameraLimitError. Default: no limit. */
+  readonly maxCameras?: number;
 }
 
 interface ManagedCamera {
@@ -98,6 +100,28 @@ export class DuplicateCameraError extends Error {
   }
 }
 
+/** The manager is stopping or stopped (process shutdown): no camera may start any more. */
+export class CameraManagerStoppedError extends Error {
+  constructor(readonly cameraId: string) {
+    super(`camera "${cameraId}" not added: ingest is shutting down`);
+    this.name = 'CameraManagerStoppedError';
+  }
+}
+
+/** `add` past `maxCameras`. */
+export class CameraLimitError extends Error {
+  constructor(
+    readonly cameraId: string,
+    readonly limit: number,
+  ) {
+    super(
+      `camera "${cameraId}" not added: this ingest process already reads ${limit} cameras, its limit (ingest.maxCameras = ${limit}); ` +
+        'remove one, raise ingest.maxCameras if the machine has room, or add it to another ingest process (ingest.shard)',
+    );
+    this.name = 'CameraLimitError';
+  }
+}
+
 /**
  * The cameras of one ingest process: add and remove at runtime, one
  * supervisor (capture) and one pipeline (detect, track, crop) each, all
@@ -105,6 +129,8 @@ export class DuplicateCameraError extends Error {
  */
 export class CameraManager {
   private readonly cameras = new Map<string, ManagedCamera>();
+  /** Ids whose `add` waits for the detector: they hold their place against duplicates and the limit. */
+  private readonly adding = new Set<string>();
   private detector: SceneDetector | null = null;
   private detectorReady: Promise<SceneDetector> | null = null;
   private readonly cropper = new FaceCropper();
@@ -118,11 +144,20 @@ export class CameraManager {
   }
 
   async add(camera: CameraConfig): Promise<CameraStatus> {
-    if (this.stopped) throw new Error('camera manager is stopped');
-    if (this.cameras.has(camera.id)) throw new DuplicateCameraError(camera.id);
-    const detector = await this.ensureDetector();
-    // Checked again: another add for the same id may have completed while the detector loaded.
-    if (this.cameras.has(camera.id)) throw new DuplicateCameraError(camera.id);
+    if (this.stopped) throw new CameraManagerStoppedError(camera.id);
+    if (this.cameras.has(camera.id) || this.adding.has(camera.id)) throw new DuplicateCameraError(camera.id);
+    const limit = this.opts.maxCameras ?? Number.POSITIVE_INFINITY;
+    if (this.cameras.size + this.adding.size >= limit) throw new CameraLimitError(camera.id, limit);
+    this.adding.add(camera.id);
+    let detector: SceneDetector;
+    try {
+      detector = await this.ensureDetector();
+    } finally {
+      this.adding.delete(camera.id);
+    }
+    // stop() may have run during that await (even an already loaded detector costs a tick): a camera
+    // started now would outlive the manager, its ffmpeg child with it.
+    if (this.stopped) throw new CameraManagerStoppedError(camera.id);
 
     const logger = this.opts.logger.child({ cameraId: camera.id });
     const stats = new CameraStats();

@@ -4,12 +4,14 @@ import {
   Inject,
   Injectable,
   NotFoundException,
+  ServiceUnavailableException,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
 import {
   APP_CONFIG,
   CameraSourceError,
+  ConfigError,
   checkMediaDir,
   redactText,
   redactUrl,
@@ -27,7 +29,9 @@ import {
 } from '@crowdlens/contracts';
 import { LOGGER, Readiness } from '@crowdlens/common';
 import {
+  CameraLimitError,
   CameraManager,
+  CameraManagerStoppedError,
   DuplicateCameraError,
   inputFromUrl,
   UnsupportedSourceError,
@@ -77,6 +81,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       trackEventSink: (event) => this.publishTrackEvent(event),
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,
+      maxCameras: config.ingest.maxCameras,
     });
     this.shard = config.ingest.shard ? new CameraShard(config.ingest.shard) : CameraShard.WHOLE;
     this.configCameras = config.cameras.filter((c) => this.shard.owns(c.id));
@@ -113,6 +118,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
           'cameras added at runtime to this shard now hash to another one (the shard count changed): this process keeps reading them',
         );
     }
+    this.refuseTooManyCameras(cameras.length);
     if (shadowed.length > 0) {
       this.logger.warn({ cameraIds: shadowed }, 'cameras added at runtime now also in the config file: the file wins');
     }
@@ -149,7 +155,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.manager.add(camera);
     } catch (err) {
-      if (err instanceof DuplicateCameraError) throw new ConflictException(err.message);
+      if (err instanceof DuplicateCameraError || err instanceof CameraLimitError)
+        throw new ConflictException(err.message);
+      if (err instanceof CameraManagerStoppedError) throw new ServiceUnavailableException(err.message);
       throw err;
     }
     this.persist(withAdded(this.changes, camera));
@@ -183,6 +191,25 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
 
   cameraDetails(): CameraDetails[] {
     return this.manager.listDetails();
+  }
+
+  /**
+   * The config file's share of this process plus the cameras added at runtime, against
+   * ingest.maxCameras: the config check can only judge a sharded list's total, and a limit lowered
+   * since cameras were added at runtime is found here, before any camera starts.
+   */
+  private refuseTooManyCameras(count: number): void {
+    const limit = this.config.ingest.maxCameras;
+    if (count <= limit) return;
+    const parts = [
+      `${this.configCameras.length} from the config file${this.shard.sharded ? ` (${this.shard.describe()})` : ''}`,
+    ];
+    if (this.changes.added.length > 0) parts.push(`${this.changes.added.length} added at runtime (${this.store.path})`);
+    const issue = `ingest.maxCameras: this ingest process would read ${count} cameras (${parts.join(', ')}), more than ingest.maxCameras = ${limit}`;
+    throw new ConfigError(
+      `${issue}. Raise ingest.maxCameras if the machine has room (docs/ingest.md), split the cameras across more ingest processes (ingest.shard), or remove cameras.`,
+      [issue],
+    );
   }
 
   /** The camera already runs; a failed write is logged loudly but does not undo the change. */
