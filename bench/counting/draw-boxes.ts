@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     ]),
     { maxBuffer: 64 << 20 },
   );
-  const frame: Frame = { data, width, height, ts: 0, seq: 0 };
+  const frame: Frame = { data, width, height, ts: 0, monoTs: 0, seq: 0 };
   const counting = CountingConfigSchema.parse({});
   const detector = createThreadSceneDetector({
     faces: DetectorConfigSchema.parse({ workers: 0 }),

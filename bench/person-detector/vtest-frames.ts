@@ -33,5 +33,5 @@ export function vtestFrame(seconds: number, seq = 0): Frame {
     { maxBuffer: 4 * frameByteLength(VTEST_WIDTH, VTEST_HEIGHT) },
   );
   if (r.status !== 0) throw new Error(`ffmpeg failed on ${VTEST_AVI} at ${seconds}s: ${r.stderr.toString()}`);
-  return { data: r.stdout, width: VTEST_WIDTH, height: VTEST_HEIGHT, ts: seconds * 1000, seq };
+  return { data: r.stdout, width: VTEST_WIDTH, height: VTEST_HEIGHT, ts: seconds * 1000, monoTs: seconds * 1000, seq };
 }

@@ -70,9 +70,9 @@ describe('face detection on the sample video (real TF.js)', () => {
   });
 
   it('rejects a buffer of the wrong size instead of reading garbage', async () => {
-    await expect(detector.detect({ data: Buffer.alloc(10), width: 640, height: 360, ts: 0, seq: 0 })).rejects.toThrow(
-      /expected/,
-    );
+    await expect(
+      detector.detect({ data: Buffer.alloc(10), width: 640, height: 360, ts: 0, monoTs: 0, seq: 0 }),
+    ).rejects.toThrow(/expected/);
   });
 
   describe('in worker threads', () => {

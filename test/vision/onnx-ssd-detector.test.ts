@@ -22,7 +22,7 @@ function rotate90(f: Frame): Frame {
       const dst = (x * f.height + (f.height - 1 - y)) * 3;
       f.data.copy(out, dst, src, src + 3);
     }
-  return { data: out, width: f.height, height: f.width, ts: f.ts, seq: f.seq };
+  return { data: out, width: f.height, height: f.width, ts: f.ts, monoTs: f.monoTs, seq: f.seq };
 }
 
 describe('SSD MobileNet v1 on onnxruntime against face-api’s own SSD (real models, real frames)', () => {
@@ -95,7 +95,9 @@ describe('the onnxruntime SSD in detector worker threads', () => {
       const want = [];
       for (const f of frames) want.push(await local.detect({ ...f, data: Buffer.from(f.data) }));
       // Both workers busy at once: results must come back to the right caller.
-      const got = await Promise.all(frames.map(async (f) => (await pool.detect({ ...f, data: Buffer.from(f.data) })).faces));
+      const got = await Promise.all(
+        frames.map(async (f) => (await pool.detect({ ...f, data: Buffer.from(f.data) })).faces),
+      );
       expect(got).toEqual(want);
       expect(want.flat().length).toBeGreaterThan(20);
     } finally {

@@ -83,7 +83,7 @@ describe('NanoDet-g person detector on real elevated CCTV (vtest.avi, 640x480)',
     for (let y = 0; y < height; y++)
       for (let x = 0; x < width; x++) gradient.fill((x + y) % 256, (y * width + x) * 3, (y * width + x) * 3 + 3);
     for (const data of [grey, gradient, Buffer.alloc(width * height * 3)]) {
-      expect(await detector.detect({ data, width, height, ts: 0, seq: 0 })).toEqual([]);
+      expect(await detector.detect({ data, width, height, ts: 0, monoTs: 0, seq: 0 })).toEqual([]);
     }
   });
 

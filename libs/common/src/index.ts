@@ -1,4 +1,5 @@
 export * from './logger';
+export * from './clock';
 export * from './tfjs-runtime';
 export * from './repo-root';
 export * from './nest/tokens';

@@ -211,6 +211,16 @@ export const DetectorConfigSchema = z
       // Each worker holds its own onnxruntime session, about 200 MB resident: past 8, more cameras want more processes.
       .default(() => Math.min(8, availableParallelism()))
       .describe('detection worker threads (default: one per core, at most 8); 0 = main thread'),
+    jobTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe(
+        'a frame a detector worker has not answered within this long fails, and the worker is restarted ' +
+          '(10 s, like Frigate: ~35x the slowest detection measured, SSD at 290 ms); its camera shows the error',
+      ),
   })
   .strict()
   .refine((d) => !(d.type === 'tiny' && d.engine === 'onnx'), {

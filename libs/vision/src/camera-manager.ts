@@ -12,7 +12,7 @@ import {
   type FaceCrop,
   type TrackEvent,
 } from '@crowdlens/contracts';
-import type { Logger } from '@crowdlens/common';
+import { SYSTEM_CLOCK, type Clock, type Logger } from '@crowdlens/common';
 import type { BackoffOptions } from './capture/backoff';
 import { CameraSupervisor } from './capture/camera-supervisor';
 import { FfmpegFrameSource } from './capture/ffmpeg-frame-source';
@@ -62,6 +62,8 @@ export interface CameraManagerOptions {
   };
   /** Replace the ffmpeg source (tests). */
   readonly createSource?: (camera: CameraConfig, logger: Logger) => FrameSource;
+  /** Wall clock for what is reported, monotonic for tracking, stalls and rates. Default: the system's. */
+  readonly clock?: Clock;
   /** Most cameras at once (ingest.maxCameras); `add` refuses more with a CameraLimitError. Default: no limit. */
   readonly maxCameras?: number;
 }
@@ -135,8 +137,11 @@ export class CameraManager {
   private detectorReady: Promise<SceneDetector> | null = null;
   private readonly cropper = new FaceCropper();
   private stopped = false;
+  private readonly clock: Clock;
 
-  constructor(private readonly opts: CameraManagerOptions) {}
+  constructor(private readonly opts: CameraManagerOptions) {
+    this.clock = opts.clock ?? SYSTEM_CLOCK;
+  }
 
   /** Loads the detector (models, worker threads). Optional: `add` does it on first use. */
   async start(): Promise<void> {
@@ -175,8 +180,13 @@ export class CameraManager {
       trackEventSink: this.opts.trackEventSink,
       stats,
       logger,
+      clock: this.clock,
       overflow: isFile && !camera.realtime ? 'backpressure' : 'drop-oldest',
       onBackpressure: (paused) => (paused ? supervisor?.pause() : supervisor?.resume()),
+      onDetectHealth: () => {
+        const managed = this.cameras.get(camera.id);
+        if (managed) this.opts.statusSink(this.statusOf(managed));
+      },
     });
     supervisor = new CameraSupervisor({
       cameraId: camera.id,
@@ -189,6 +199,7 @@ export class CameraManager {
       },
       onFrame: (frame) => pipeline.push(frame),
       onStateChange: (state) => this.onStateChange(camera.id, state),
+      clock: this.clock,
       // A stall is judged against the frame interval: a 0.1 fps camera is not stalled after 5 s.
       stallTimeoutMs: Math.max(cap.stallTimeoutMs ?? 10_000, 3000 / camera.fps),
       ...(cap.backoff ? { backoff: cap.backoff } : {}),
@@ -232,7 +243,7 @@ export class CameraManager {
   }
 
   private detailsOf(m: ManagedCamera): CameraDetails {
-    const now = Date.now();
+    const now = this.clock.monotonicMs();
     return {
       ...this.statusOf(m),
       framesSkipped: m.stats.framesSkipped,
@@ -318,6 +329,7 @@ export class CameraManager {
       fps: camera.fps,
       width: camera.width,
       logger,
+      clock: this.clock,
       ...(camera.hwaccel ? { hwaccel: camera.hwaccel } : {}),
       ...(cap.ioTimeoutMs !== undefined ? { ioTimeoutMs: cap.ioTimeoutMs } : {}),
     });
@@ -351,14 +363,15 @@ export class CameraManager {
   }
 
   private statusOf(m: ManagedCamera): CameraStatus {
-    const now = Date.now();
+    const now = this.clock.monotonicMs();
     const status: CameraStatus = {
       schemaVersion: CAMERA_STATUS_SCHEMA_VERSION,
       cameraId: m.config.id,
       name: m.config.name ?? m.config.id,
       url: redactUrl(m.config.url),
       state: m.supervisor.state,
-      lastError: m.supervisor.lastError,
+      // A capture error first; otherwise a detector that fails (or hangs past its deadline) while frames still arrive.
+      lastError: m.supervisor.lastError ?? m.stats.lastDetectError,
       fps: m.stats.fps(now),
       framesIn: m.supervisor.framesIn,
       framesAnalysed: m.stats.framesAnalysed,
@@ -367,7 +380,7 @@ export class CameraManager {
       facesDetected: m.stats.facesDetected,
       tracks: m.stats.tracks,
       reconnects: m.supervisor.reconnects,
-      updatedAt: now,
+      updatedAt: this.clock.now(),
     };
     if (m.config.group !== undefined) status.group = m.config.group;
     return status;

@@ -8,8 +8,13 @@ export interface Frame {
   data: Buffer;
   readonly width: number;
   readonly height: number;
-  /** Capture time, epoch ms. */
+  /** Capture time on the wall clock, epoch ms: what messages carry. May jump with the clock. */
   readonly ts: number;
+  /**
+   * Capture time on the monotonic clock (ms, arbitrary origin): what tracking and every duration
+   * use, since it never goes back when the wall clock is stepped.
+   */
+  readonly monoTs: number;
   /** 0-based index within one ffmpeg run; orders frames when detections finish out of order. */
   readonly seq: number;
 }

@@ -27,7 +27,7 @@ import {
   type FaceCrop,
   type TrackEvent,
 } from '@crowdlens/contracts';
-import { LOGGER, Readiness } from '@crowdlens/common';
+import { CLOCK, LOGGER, Readiness, type Clock } from '@crowdlens/common';
 import {
   CameraLimitError,
   CameraManager,
@@ -68,6 +68,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) clock: Clock,
     private readonly metrics: IngestMetrics,
   ) {
     this.manager = new CameraManager({
@@ -82,6 +83,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,
       maxCameras: config.ingest.maxCameras,
+      clock,
     });
     this.shard = config.ingest.shard ? new CameraShard(config.ingest.shard) : CameraShard.WHOLE;
     this.configCameras = config.cameras.filter((c) => this.shard.owns(c.id));

@@ -6,6 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from 'pino';
 import { createLogger } from '../logger';
 import { createMessageBus } from './message-bus.factory';
+import { SYSTEM_CLOCK } from '../clock';
 import { CLOCK, LOGGER, METRICS, type Clock } from './tokens';
 import { MetricsController } from './metrics.controller';
 import { HealthController } from './health.controller';
@@ -49,7 +50,7 @@ export class CoreModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: METRICS, useValue: metrics },
-        { provide: CLOCK, useValue: { now: () => Date.now() } satisfies Clock },
+        { provide: CLOCK, useValue: SYSTEM_CLOCK satisfies Clock },
         {
           provide: MESSAGE_BUS,
           useFactory: () =>

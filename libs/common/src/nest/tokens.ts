@@ -3,6 +3,4 @@ export const LOGGER = Symbol('Logger');
 export const METRICS = Symbol('MetricsRegistry');
 export const CLOCK = Symbol('Clock');
 
-export interface Clock {
-  now(): number;
-}
+export type { Clock } from '../clock';

@@ -27,7 +27,14 @@ class FakeSource implements FrameSource {
     this.handlers?.onExit(null);
   }
   frame(): void {
-    const f: Frame = { data: Buffer.alloc(3), width: 1, height: 1, ts: Date.now(), seq: this.seq++ };
+    const f: Frame = {
+      data: Buffer.alloc(3),
+      width: 1,
+      height: 1,
+      ts: Date.now(),
+      monoTs: performance.now(),
+      seq: this.seq++,
+    };
     this.handlers?.onFrame(f);
   }
   fail(err: CaptureError): void {
@@ -246,5 +253,40 @@ describe('CameraSupervisor', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(t.state).toBe('stopped');
     expect(sources).toHaveLength(2);
+  });
+
+  describe('stall detection runs on the monotonic clock (issue 14 item 13)', () => {
+    const HOUR = 3_600_000;
+
+    it('a wall-clock step forward is not a stall', async () => {
+      const s = supervisor();
+      s.start();
+      for (let i = 0; i < 5; i++) {
+        last().frame();
+        await vi.advanceTimersByTimeAsync(200);
+      }
+      // NTP corrects a clock that was an hour slow; frames keep coming every 200 ms.
+      vi.setSystemTime(Date.now() + HOUR);
+      await vi.advanceTimersByTimeAsync(600); // a watchdog tick (every 500 ms) before the next frame
+      for (let i = 0; i < 10; i++) {
+        last().frame();
+        await vi.advanceTimersByTimeAsync(200);
+      }
+      expect(sources).toHaveLength(1);
+      expect(s.reconnects).toBe(0);
+      expect(s.state).toBe('streaming');
+    });
+
+    it('a wall-clock step back does not hide a stall', async () => {
+      const s = supervisor();
+      s.start();
+      last().frame();
+      await vi.advanceTimersByTimeAsync(200);
+      vi.setSystemTime(Date.now() - HOUR);
+      // No frame from here on: the stall timeout (2 s) passes on the monotonic clock.
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(sources[0]?.stopped).toBe(true);
+      expect(s.lastError).toMatch(/stream stalled/);
+    });
   });
 });

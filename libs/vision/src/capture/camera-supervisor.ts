@@ -1,6 +1,6 @@
 import type { CameraState } from '@crowdlens/contracts';
 import { redactText } from '@crowdlens/config';
-import type { Logger } from '@crowdlens/common';
+import { SYSTEM_CLOCK, type Clock, type Logger } from '@crowdlens/common';
 import type { Frame } from '../frame';
 import { ExponentialBackoff, type BackoffOptions } from './backoff';
 import { CaptureError } from './capture-error';
@@ -25,7 +25,8 @@ export interface CameraSupervisorOptions {
   readonly stableAfterMs?: number;
   /** Consecutive failed runs before giving up (`failed`). Default: retry forever, a store camera should come back. */
   readonly maxRetries?: number;
-  readonly now?: () => number;
+  /** Only its monotonic reading is used: a wall-clock step must neither fake a stall nor hide one. */
+  readonly clock?: Clock;
   readonly random?: () => number;
 }
 
@@ -61,7 +62,8 @@ export class CameraSupervisor {
   reconnects = 0;
 
   constructor(private readonly opts: CameraSupervisorOptions) {
-    this.now = opts.now ?? Date.now;
+    const clock = opts.clock ?? SYSTEM_CLOCK;
+    this.now = () => clock.monotonicMs();
     this.backoff = new ExponentialBackoff(opts.backoff, opts.random);
     this.stallTimeoutMs = opts.stallTimeoutMs ?? 10_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 30_000;

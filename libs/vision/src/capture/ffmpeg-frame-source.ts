@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { redactText } from '@crowdlens/config';
-import type { Logger } from '@crowdlens/common';
+import { SYSTEM_CLOCK, type Clock, type Logger } from '@crowdlens/common';
 import { frameByteLength, type Frame } from '../frame';
 import { buildFfmpegArgs, type FfmpegInput } from '../ffmpeg/ffmpeg-args';
 import type { FfmpegBinary } from '../ffmpeg/ffmpeg-locator';
@@ -28,7 +28,8 @@ export interface FfmpegFrameSourceOptions {
   readonly killTimeoutMs?: number;
   /** Logger already bound to the camera (child logger with cameraId). */
   readonly logger: Logger;
-  readonly now?: () => number;
+  /** Frames are stamped with both readings; durations (log windows, time to fail) are monotonic. */
+  readonly clock?: Clock;
 }
 
 const DEFAULT_IO_TIMEOUT_MS = 10_000;
@@ -55,7 +56,10 @@ export class FfmpegFrameSource implements FrameSource {
   private failure: CaptureError | null = null;
   private seq = 0;
   private size: { width: number; height: number } | null = null;
+  /** Monotonic ms at spawn. */
   private startedAt = 0;
+  /** Wall-clock ms at spawn: media time of a fast-decoded file counts from here. */
+  private startedWall = 0;
   private readonly errorLines: string[] = [];
   private readonly inputSize = new InputSizeWatcher();
   private resizeNoted = false;
@@ -63,10 +67,10 @@ export class FfmpegFrameSource implements FrameSource {
   private logWindowStart = 0;
   private logLinesInWindow = 0;
   private suppressedLines = 0;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: FfmpegFrameSourceOptions) {
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? SYSTEM_CLOCK;
   }
 
   /** Exposed for diagnostics and tests (the process group id is the pid). */
@@ -85,7 +89,8 @@ export class FfmpegFrameSource implements FrameSource {
       libavformatMajor: opts.binary.libavformatMajor,
       ...(opts.hwaccel ? { hwaccel: opts.hwaccel } : {}),
     });
-    this.startedAt = this.now();
+    this.startedAt = this.clock.monotonicMs();
+    this.startedWall = this.clock.now();
     opts.logger.debug({ args: args.map(redactText) }, 'starting ffmpeg');
 
     const splitter = new RawFrameSplitter((data) => this.emitFrame(data));
@@ -182,12 +187,14 @@ export class FfmpegFrameSource implements FrameSource {
     // After a failure (a resize among them) the frames still in the pipe are not passed on.
     if (!size || !this.handlers || this.stopRequested || this.failure) return;
     const { input, fps } = this.opts;
-    // Live and real-time sources are stamped with the wall clock. A file decoded
+    // Live and real-time sources are stamped with the clock as frames arrive. A file decoded
     // as fast as possible is stamped with its media time instead, so the tracker
     // sees the true spacing between frames however fast they are processed.
-    const ts =
-      input.kind === 'file' && !input.realtime ? Math.round(this.startedAt + (this.seq * 1000) / fps) : this.now();
-    const frame: Frame = { data, width: size.width, height: size.height, ts, seq: this.seq++ };
+    const fast = input.kind === 'file' && !input.realtime;
+    const mediaMs = (this.seq * 1000) / fps;
+    const ts = fast ? Math.round(this.startedWall + mediaMs) : this.clock.now();
+    const monoTs = fast ? this.startedAt + mediaMs : this.clock.monotonicMs();
+    const frame: Frame = { data, width: size.width, height: size.height, ts, monoTs, seq: this.seq++ };
     this.handlers.onFrame(frame);
   }
 
@@ -239,7 +246,7 @@ export class FfmpegFrameSource implements FrameSource {
   }
 
   private logRateLimited(level: 'warn' | 'error', text: string): void {
-    const t = this.now();
+    const t = this.clock.monotonicMs();
     if (t - this.logWindowStart >= LOG_WINDOW_MS) {
       if (this.suppressedLines > 0) {
         this.opts.logger.warn({ suppressed: this.suppressedLines }, 'ffmpeg stderr lines suppressed (rate limit)');
@@ -272,7 +279,7 @@ export class FfmpegFrameSource implements FrameSource {
           signal,
           errorLines: this.errorLines,
           framesReceived: this.seq,
-          elapsedMs: this.now() - this.startedAt,
+          elapsedMs: this.clock.monotonicMs() - this.startedAt,
           ioTimeoutMs: this.opts.ioTimeoutMs ?? DEFAULT_IO_TIMEOUT_MS,
         },
         this.opts.input,

@@ -11,7 +11,7 @@ function frameOf(width: number, height: number, pixel: (x: number, y: number) =>
       data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
     }
   }
-  return { data, width, height, ts: 0, seq: 0 };
+  return { data, width, height, ts: 0, monoTs: 0, seq: 0 };
 }
 
 const checker = (x: number, y: number): number => (((x >> 2) + (y >> 2)) % 2 ? 230 : 20);

@@ -56,8 +56,21 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | null;
+  /** The running job's deadline (detector.jobTimeoutMs). */
+  deadline: NodeJS.Timeout | null;
   ready: boolean;
 }
+
+/** A worker did not answer a frame in time: it was terminated and replaced. */
+export class DetectionTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`detection did not finish within ${timeoutMs} ms (detector.jobTimeoutMs); the detector worker was restarted`);
+    this.name = 'DetectionTimeoutError';
+  }
+}
+
+/** How long close() waits for a worker to terminate: one stuck in native code cannot be stopped from here. */
+const TERMINATE_WAIT_MS = 5_000;
 
 export interface DetectorWorkerPoolOptions {
   readonly logger: Logger;
@@ -72,7 +85,9 @@ export interface DetectorWorkerPoolOptions {
  * transfer (zero-copy) and come back with the result. Jobs wait in a FIFO
  * when every worker is busy; its length is bounded by the callers, which keep
  * at most `concurrency` frames in flight per camera. A worker that dies fails
- * its job and is replaced.
+ * its job and is replaced; so does one that does not answer a frame within
+ * `detector.jobTimeoutMs` (a hung model would otherwise hold its camera's
+ * pipeline, and shutdown, forever).
  */
 export class DetectorWorkerPool implements SceneDetector {
   readonly concurrency: number;
@@ -85,6 +100,7 @@ export class DetectorWorkerPool implements SceneDetector {
   private script = '';
 
   private readonly workers: number;
+  private readonly jobTimeoutMs: number;
 
   constructor(
     private readonly config: SceneDetectorConfig,
@@ -94,6 +110,7 @@ export class DetectorWorkerPool implements SceneDetector {
     if (this.workers < 1)
       throw new RangeError('DetectorWorkerPool needs at least one worker; use ThreadSceneDetector for 0');
     this.concurrency = this.workers;
+    this.jobTimeoutMs = config.faces.jobTimeoutMs;
   }
 
   get detectsPeople(): boolean {
@@ -143,14 +160,30 @@ export class DetectorWorkerPool implements SceneDetector {
     const err = new Error('detector pool closed');
     for (const job of this.waiting.splice(0)) job.reject(err);
     const slots = this.slots.splice(0);
-    for (const slot of slots) slot.job?.reject(err);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const slot of slots) {
+      if (slot.deadline) clearTimeout(slot.deadline);
+      slot.job?.reject(err);
+    }
+    await Promise.all(slots.map((s) => this.terminate(s)));
+  }
+
+  /** Terminates a worker, waiting a bounded time: shutdown must not hang on a worker stuck in native code. */
+  private async terminate(slot: Slot): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'gave-up'>((resolveWait) => {
+      timer = setTimeout(() => resolveWait('gave-up'), TERMINATE_WAIT_MS);
+      timer.unref();
+    });
+    const outcome = await Promise.race([slot.worker.terminate().catch(() => 'terminated'), gaveUp]);
+    clearTimeout(timer);
+    if (outcome === 'gave-up')
+      this.opts.logger.error({ threadId: slot.worker.threadId }, 'detector worker did not terminate; left behind');
   }
 
   private spawn(): { slot: Slot; ready: Promise<void> } {
     const data: DetectorWorkerData = { config: this.config };
     const worker = new Worker(this.script, { workerData: data });
-    const slot: Slot = { worker, job: null, ready: false };
+    const slot: Slot = { worker, job: null, deadline: null, ready: false };
     this.slots.push(slot);
     const ready = new Promise<void>((resolveReady, rejectReady) => {
       const timeout = setTimeout(
@@ -173,7 +206,8 @@ export class DetectorWorkerPool implements SceneDetector {
             return;
           case 'result':
           case 'detect-error':
-            this.complete(slot, msg);
+            // A worker already given up on (deadline) may still answer: its slot is gone.
+            if (this.slots.includes(slot)) this.complete(slot, msg);
             return;
         }
       });
@@ -195,18 +229,47 @@ export class DetectorWorkerPool implements SceneDetector {
     if (index < 0) return; // closed on purpose
     this.slots.splice(index, 1);
     // The frame buffer was transferred to the dead worker and is gone with it.
+    if (slot.deadline) clearTimeout(slot.deadline);
+    slot.deadline = null;
     slot.job?.reject(new Error(`detector worker exited (code ${code}) during detection`));
     slot.job = null;
     if (this.closed || !slot.ready) return; // a worker that never loaded would crash again in a loop
     this.opts.logger.warn({ code }, 'replacing detector worker');
+    this.replace();
+  }
+
+  private replace(): void {
     this.spawn().ready.catch((err: unknown) =>
       this.opts.logger.error({ err }, 'replacement detector worker failed to load'),
     );
   }
 
+  /**
+   * The worker has not answered within the deadline: it is hung (a model stuck in a loop, a native
+   * call that never returns). Its job fails, it is terminated and a new one takes its place; the
+   * frame it held is lost with it.
+   */
+  private onJobTimeout(slot: Slot, job: Job): void {
+    slot.deadline = null;
+    const index = this.slots.indexOf(slot);
+    if (index < 0 || slot.job !== job) return;
+    this.slots.splice(index, 1);
+    slot.job = null;
+    this.opts.logger.error(
+      { timeoutMs: this.jobTimeoutMs, threadId: slot.worker.threadId },
+      'detector worker did not answer in time; terminating and replacing it',
+    );
+    job.reject(new DetectionTimeoutError(this.jobTimeoutMs));
+    void this.terminate(slot);
+    if (!this.closed) this.replace();
+    this.dispatch();
+  }
+
   private complete(slot: Slot, msg: Extract<DetectorWorkerMessage, { type: 'result' | 'detect-error' }>): void {
     const job = slot.job;
     slot.job = null;
+    if (slot.deadline) clearTimeout(slot.deadline);
+    slot.deadline = null;
     if (job && job.id === msg.id) {
       // The transferred buffer comes home: the frame is whole again.
       job.frame.data = Buffer.from(msg.buffer);
@@ -229,6 +292,9 @@ export class DetectorWorkerPool implements SceneDetector {
         buffer: ownedArrayBuffer(job.frame.data),
       };
       slot.worker.postMessage(req, [req.buffer]);
+      // Measured from the hand-over to the worker: time waiting for a free worker is not its fault.
+      slot.deadline = setTimeout(() => this.onJobTimeout(slot, job), this.jobTimeoutMs);
+      slot.deadline.unref();
     }
   }
 }

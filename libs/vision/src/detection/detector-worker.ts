@@ -30,7 +30,14 @@ detector.load().then(
 
 // The pool sends one request at a time per worker, so requests never overlap here.
 parentPort.on('message', (req: DetectRequest) => {
-  const frame: Frame = { data: Buffer.from(req.buffer), width: req.width, height: req.height, ts: 0, seq: 0 };
+  const frame: Frame = {
+    data: Buffer.from(req.buffer),
+    width: req.width,
+    height: req.height,
+    ts: 0,
+    monoTs: 0,
+    seq: 0,
+  };
   detector.detect(frame).then(
     ({ faces, people }) => post({ type: 'result', id: req.id, faces, people, buffer: req.buffer }, [req.buffer]),
     (err: unknown) =>

@@ -7,7 +7,7 @@ import {
   type TrackEvent,
   type TrackUnit,
 } from '@crowdlens/contracts';
-import type { Logger } from '@crowdlens/common';
+import { SYSTEM_CLOCK, type Clock, type Logger } from '@crowdlens/common';
 import { BestCropSelector } from '../crop/best-crop-selector';
 import type { FaceCropper } from '../crop/face-cropper';
 import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';
@@ -60,7 +60,10 @@ export interface CameraPipelineOptions {
   /** Called with true to pause the source and false to resume it (backpressure policy only). */
   readonly onBackpressure?: (paused: boolean) => void;
   readonly queueCapacity?: number;
-  readonly now?: () => number;
+  /** Wall clock for `emittedAt`; monotonic for the per-camera rates (fps, faces per minute). */
+  readonly clock?: Clock;
+  /** Detection started failing or works again (stats.lastDetectError changed): the camera's status should say so now. */
+  readonly onDetectHealth?: () => void;
 }
 
 /** State that lives for one capture run: a reconnect starts fresh ids. */
@@ -70,8 +73,8 @@ interface RunContext {
   readonly selector: BestCropSelector;
   readonly gate: MotionGate;
   readonly viewChanges: ViewChangeDetector;
-  /** Time of the newest frame skipped by the gate; applied to the tracker in frame order. */
-  lastSkippedTs: number;
+  /** Monotonic time of the newest frame skipped by the gate; applied to the tracker in frame order. */
+  lastSkippedMono: number;
 }
 
 interface QueuedFrame {
@@ -92,13 +95,13 @@ export class CameraPipeline {
   private chain: Promise<void> = Promise.resolve();
   private paused = false;
   private stopped = false;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: CameraPipelineOptions) {
     if (opts.counting.unit === 'person' && !opts.detector.detectsPeople)
       throw new Error('counting people needs a detector that detects people (counting.unit is person)');
     this.queue = new DropOldestQueue(opts.queueCapacity ?? 2);
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? SYSTEM_CLOCK;
     this.run = this.newRun();
   }
 
@@ -130,7 +133,7 @@ export class CameraPipeline {
     // Decided here, in capture order, before the frame's buffer can be lent to a detector worker.
     if (!run.gate.shouldAnalyse(frame)) {
       this.opts.stats.framesSkipped++;
-      run.lastSkippedTs = frame.ts;
+      run.lastSkippedMono = frame.monoTs;
       return;
     }
     if (this.opts.overflow === 'backpressure') {
@@ -164,12 +167,12 @@ export class CameraPipeline {
         unit: this.opts.counting.unit,
         heartbeatMs: this.opts.counting.heartbeatMs,
         minVisitorMs: this.opts.counting.minVisitorMs ?? 0,
-        now: this.now,
+        now: () => this.clock.now(),
       }),
       selector: new BestCropSelector(this.opts.tracker.cropsPerTrack),
       gate: new MotionGate(this.opts.motion),
       viewChanges: new ViewChangeDetector(),
-      lastSkippedTs: Number.NEGATIVE_INFINITY,
+      lastSkippedMono: Number.NEGATIVE_INFINITY,
     };
   }
 
@@ -182,6 +185,7 @@ export class CameraPipeline {
       const detection = this.opts.detector.detect(item.frame).then(
         (found: SceneDetections) => {
           this.opts.stats.markDetected(performance.now() - startedAt);
+          this.setDetectError(null);
           return { ok: true as const, found };
         },
         (err: unknown) => ({ ok: false as const, err }),
@@ -215,11 +219,18 @@ export class CameraPipeline {
     this.opts.stats.detectErrors++;
     this.opts.stats.framesDropped++;
     this.opts.logger.warn({ err }, 'detection failed; frame skipped');
+    this.setDetectError(`detection failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  private setDetectError(error: string | null): void {
+    if (this.opts.stats.lastDetectError === error) return;
+    this.opts.stats.lastDetectError = error;
+    this.opts.onDetectHealth?.();
   }
 
   private async process({ frame, run }: QueuedFrame, found: SceneDetections): Promise<void> {
     const { stats, counting } = this.opts;
-    const now = this.now();
+    const now = this.clock.monotonicMs();
     stats.markAnalysed(now);
     stats.markFaces(now, found.faces.length);
     stats.peopleDetected += found.people.length;
@@ -231,13 +242,14 @@ export class CameraPipeline {
     }
     // Frames skipped since the previous analysed one: nothing moved, so the
     // tracks seen then are still there (kept alive, not aged out).
-    if (run.lastSkippedTs > run.tracker.lastFrameTs && run.lastSkippedTs < frame.ts)
-      run.tracker.coast(run.lastSkippedTs);
+    if (run.lastSkippedMono > run.tracker.lastFrameTs && run.lastSkippedMono < frame.monoTs)
+      run.tracker.coast(run.lastSkippedMono);
     const subjects: CountedSubject[] =
       counting.unit === 'person'
         ? attachFaces(found.people, found.faces, frame)
         : found.faces.map((f) => ({ box: f.box, score: f.score, face: f, fromFace: false }));
-    const update = run.tracker.update(subjects, frame.ts);
+    // Monotonic time: a wall-clock step back must not look like frames out of order.
+    const update = run.tracker.update(subjects, frame.monoTs);
     for (const id of update.ended) run.selector.end(id);
     const tracked = update.faces.map((t) => ({ t, face: (subjects[t.detectionIndex] as CountedSubject).face }));
     // Lifecycle first: a track's started event goes out before its crops, so
@@ -252,7 +264,6 @@ export class CameraPipeline {
           hits: t.hits,
           facePx: face ? Math.max(face.box.width, face.box.height) : 0,
         })),
-        frame.ts,
         frame,
       ),
     ]);
@@ -272,7 +283,8 @@ export class CameraPipeline {
           cropId: randomUUID(),
           cameraId: this.opts.cameraId,
           trackId: t.trackId,
-          frameTs: frame.ts,
+          // On the track's own time line, so the crop lies inside the lifetime its track events report.
+          frameTs: run.lifecycle.wallTimeOf(t.trackId, frame.monoTs) ?? frame.ts,
           box: face.box,
           detectionScore: face.score,
           quality,

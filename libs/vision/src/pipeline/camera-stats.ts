@@ -17,6 +17,8 @@ export class CameraStats {
   cropsEmitted = 0;
   cropErrors = 0;
   detectErrors = 0;
+  /** Why the last detection failed (a hung worker's deadline, a model error); null once one succeeds again. */
+  lastDetectError: string | null = null;
   /** Detection latency (queue wait in the worker pool included), ms. */
   detectMsTotal = 0;
   detectCount = 0;

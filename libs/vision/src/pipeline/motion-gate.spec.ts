@@ -19,7 +19,7 @@ function scene(ts: number, face?: { x: number; y: number }, noise = 0, seed = 1,
       data.fill(v, (y * W + x) * 3, (y * W + x) * 3 + 3);
     }
   }
-  return { data, width: W, height: H, ts, seq: ts };
+  return { data, width: W, height: H, ts, monoTs: ts, seq: ts };
 }
 
 describe('MotionGate', () => {

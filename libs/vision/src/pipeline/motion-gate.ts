@@ -111,10 +111,10 @@ export class MotionGate {
     const thumb = greyThumbnail(frame, this.options.thumbnailWidth);
     const ref = this.reference;
     this.lastChange = ref ? changedFraction(ref, thumb, this.options.pixelThreshold) : 1;
-    const due = frame.ts - this.referenceTs >= this.options.maxSkipMs;
+    const due = frame.monoTs - this.referenceTs >= this.options.maxSkipMs;
     if (!ref || due || this.lastChange >= this.options.minChangedFraction) {
       this.reference = thumb;
-      this.referenceTs = frame.ts;
+      this.referenceTs = frame.monoTs;
       return true;
     }
     return false;

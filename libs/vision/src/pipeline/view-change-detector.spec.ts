@@ -15,7 +15,7 @@ function scene(seed: number, personX = -1): Frame {
       data[i + 1] = v;
       data[i + 2] = v;
     }
-  return { data, width, height, ts: 0, seq: 0 };
+  return { data, width, height, ts: 0, monoTs: 0, seq: 0 };
 }
 
 describe('ViewChangeDetector', () => {

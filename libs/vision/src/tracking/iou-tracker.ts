@@ -114,6 +114,7 @@ export class IouTracker {
     return this.tracks.filter((t) => t.confirmed).length;
   }
 
+  /** `ts`: the frame's monotonic time (Frame.monoTs); a wall-clock time would go back when the clock is stepped. */
   update(detections: readonly TrackerDetection[], ts: number): TrackerUpdate {
     // Frames must arrive in order; a late one would corrupt the velocity estimates.
     if (ts < this.lastTs) throw new RangeError(`tracker frames out of order: ${ts} after ${this.lastTs}`);

@@ -4,7 +4,7 @@ import { TRACK_EVENT_SCHEMA_VERSION } from '@crowdlens/contracts';
 export interface TrackObservation {
   readonly trackId: string;
   readonly box: Box;
-  /** Time of the track's first frame (tentative frames included). */
+  /** Monotonic time of the track's first frame (tentative frames included). */
   readonly firstTs: number;
   /** Frames the track was matched in so far. */
   readonly hits: number;
@@ -15,7 +15,7 @@ export interface TrackObservation {
 export interface TrackLifecycleOptions {
   readonly cameraId: string;
   readonly unit: TrackUnit;
-  /** A live track reports itself this often (frame time). */
+  /** A live track reports itself this often (monotonic frame time). */
   readonly heartbeatMs: number;
   /**
    * A track is a visitor (reported as started) only once it has been in view
@@ -27,16 +27,33 @@ export interface TrackLifecycleOptions {
   readonly now?: () => number;
 }
 
+/** The frame a set of observations comes from: its two capture times and its size. */
+export interface ObservedFrame {
+  /** Wall clock, epoch ms. */
+  readonly ts: number;
+  /** Monotonic ms. */
+  readonly monoTs: number;
+  readonly width: number;
+  readonly height: number;
+}
+
 interface OpenTrack {
   readonly trackId: string;
   /** Started was sent: the track is a visitor. */
   reported: boolean;
-  readonly firstTs: number;
-  lastTs: number;
+  /** Monotonic times: every duration (visitor threshold, heartbeats, dwell) is measured on them. */
+  readonly firstMono: number;
+  lastMono: number;
+  /**
+   * The wall-clock time of the first frame. The track's reported times are this plus monotonic
+   * durations: a wall-clock step while the person is in view neither reorders nor stretches the
+   * stay, and each new track picks up the corrected clock.
+   */
+  readonly firstWall: number;
   frames: number;
   largestFacePx: number;
   lastBox: Box;
-  lastReportTs: number;
+  lastReportMono: number;
   seq: number;
 }
 
@@ -71,49 +88,58 @@ export class TrackLifecycle {
   }
 
   /** The confirmed tracks seen in one analysed frame; returns the events to publish. */
-  observe(
-    seen: readonly TrackObservation[],
-    ts: number,
-    frame: { readonly width: number; readonly height: number },
-  ): TrackEvent[] {
+  observe(seen: readonly TrackObservation[], frame: ObservedFrame): TrackEvent[] {
     if (this.closed) return [];
     this.frame = { width: frame.width, height: frame.height };
+    const mono = frame.monoTs;
     const events: TrackEvent[] = [];
     for (const o of seen) {
       let t = this.open.get(o.trackId);
       if (!t) {
+        const firstMono = Math.min(o.firstTs, mono);
         t = {
           trackId: o.trackId,
           reported: false,
-          firstTs: Math.min(o.firstTs, ts),
-          lastTs: ts,
+          firstMono,
+          lastMono: mono,
+          firstWall: Math.round(frame.ts - (mono - firstMono)),
           frames: o.hits,
           largestFacePx: o.facePx,
           lastBox: o.box,
-          lastReportTs: ts,
+          lastReportMono: mono,
           seq: 0,
         };
         this.open.set(o.trackId, t);
       } else {
-        t.lastTs = Math.max(t.lastTs, ts);
+        t.lastMono = Math.max(t.lastMono, mono);
         t.frames = o.hits;
         t.largestFacePx = Math.max(t.largestFacePx, o.facePx);
         t.lastBox = o.box;
       }
       if (!t.reported) {
-        if (t.lastTs - t.firstTs >= (this.opts.minVisitorMs ?? 0)) {
+        if (t.lastMono - t.firstMono >= (this.opts.minVisitorMs ?? 0)) {
           t.reported = true;
-          t.lastReportTs = ts;
+          t.lastReportMono = mono;
           events.push(this.event(t, 'started', null));
         }
         continue;
       }
-      if (ts - t.lastReportTs >= this.opts.heartbeatMs) {
-        t.lastReportTs = ts;
+      if (mono - t.lastReportMono >= this.opts.heartbeatMs) {
+        t.lastReportMono = mono;
         events.push(this.event(t, 'heartbeat', null));
       }
     }
     return events;
+  }
+
+  /** A monotonic time on an open track's time line, as wall-clock epoch ms (a crop's frame time); null when not open. */
+  wallTimeOf(trackId: string, monoTs: number): number | null {
+    const t = this.open.get(trackId);
+    return t ? this.wallOf(t, monoTs) : null;
+  }
+
+  private wallOf(t: OpenTrack, monoTs: number): number {
+    return Math.round(t.firstWall + (monoTs - t.firstMono));
   }
 
   /** Tracks the tracker closed (unseen for its max age): left at an edge, or lost inside the view. */
@@ -159,8 +185,8 @@ export class TrackLifecycle {
       cameraId: this.opts.cameraId,
       trackId: t.trackId,
       unit: this.opts.unit,
-      firstSeenTs: t.firstTs,
-      lastSeenTs: t.lastTs,
+      firstSeenTs: t.firstWall,
+      lastSeenTs: this.wallOf(t, t.lastMono),
       frames: t.frames,
       largestFacePx: Math.round(t.largestFacePx * 10) / 10,
       endReason,
