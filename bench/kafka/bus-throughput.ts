@@ -45,6 +45,7 @@ import {
 import { InMemoryBus, KafkaBus, type MessageBus, type MessageHandler } from '@crowdlens/bus';
 import { createAggregateStore, type AggregateStore } from '@crowdlens/storage';
 import { parseConfig } from '@crowdlens/config';
+import { SYSTEM_CLOCK } from '@crowdlens/common';
 import { storeOptions } from '../../apps/analytics/src/services/track-vote';
 import { PredictionRecorder } from '../../apps/analytics/src/services/prediction-recorder.service';
 import pino from 'pino';
@@ -131,7 +132,14 @@ function prediction(i: number): GenderPrediction {
  * which cannot be pointed at a bench topic, so only `record` is used.
  */
 function recorderFor(bus: MessageBus, store: AggregateStore): MessageHandler<GenderPrediction> {
-  const recorder = new PredictionRecorder(bus, store, pino({ level: 'silent' }), new Registry());
+  const recorder = new PredictionRecorder(
+    bus,
+    store,
+    pino({ level: 'silent' }),
+    new Registry(),
+    parseConfig({ role: 'analytics' }),
+    SYSTEM_CLOCK,
+  );
   return (p) => recorder.record(p);
 }
 

@@ -357,6 +357,15 @@ export const AnalyticsConfigSchema = z
       .min(0)
       .default(10 * 60_000)
       .describe("events this far behind a camera's newest are still counted; older ones are counted as late"),
+    maxClockAheadMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5 * 60_000)
+      .describe(
+        "an event stamped further ahead of this process's clock is refused (dead-lettered with the reason): " +
+          "it would raise its camera's watermark and make later events late; keep it below allowedLatenessMs",
+      ),
     minuteRetentionDays: z
       .number()
       .min(1)

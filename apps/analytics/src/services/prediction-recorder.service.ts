@@ -2,9 +2,11 @@ import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplication
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
 import { AGGREGATE_STORE, type AggregateStore, type PredictionRecord } from '@crowdlens/storage';
-import { LOGGER, METRICS, Readiness } from '@crowdlens/common';
+import { CLOCK, LOGGER, METRICS, Readiness, type Clock } from '@crowdlens/common';
+import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { EventTimeBound } from './event-time-bound';
 import { RECORDER_CONCURRENCY, StoreBatchWriter } from './store-batch-writer';
 
 export const ANALYTICS_GROUP = 'crowdlens-analytics';
@@ -17,6 +19,7 @@ export const ANALYTICS_GROUP = 'crowdlens-analytics';
 @Injectable()
 export class PredictionRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private subscription: Subscription | null = null;
+  private readonly bound: EventTimeBound;
   private readonly writer: StoreBatchWriter<PredictionRecord>;
 
   constructor(
@@ -24,7 +27,10 @@ export class PredictionRecorder implements OnApplicationBootstrap, BeforeApplica
     @Inject(AGGREGATE_STORE) store: AggregateStore,
     @Inject(LOGGER) logger: Logger,
     @Inject(METRICS) registry: Registry,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) clock: Clock,
   ) {
+    this.bound = new EventTimeBound(clock, config.analytics.maxClockAheadMs);
     this.writer = new StoreBatchWriter<PredictionRecord>({
       what: 'predictions',
       apply: (records) => store.applyPredictions(records),
@@ -56,7 +62,9 @@ export class PredictionRecorder implements OnApplicationBootstrap, BeforeApplica
     Readiness.register('analytics', () => this.subscription !== null && !this.writer.failing);
   }
 
-  record(p: GenderPrediction): Promise<void> {
+  /** Rejects (the bus dead-letters) a prediction stamped too far in this process's future. */
+  async record(p: GenderPrediction): Promise<void> {
+    this.bound.check(p.cameraId, 'frameTs', p.frameTs);
     return this.writer.add({
       predictionId: p.predictionId,
       cameraId: p.cameraId,

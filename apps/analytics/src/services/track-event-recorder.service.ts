@@ -2,9 +2,11 @@ import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplication
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { TRACK_EVENTS_TOPIC, type TrackEvent } from '@crowdlens/contracts';
 import { AGGREGATE_STORE, type AggregateStore, type TrackEventRecord } from '@crowdlens/storage';
-import { LOGGER, METRICS, Readiness } from '@crowdlens/common';
+import { CLOCK, LOGGER, METRICS, Readiness, type Clock } from '@crowdlens/common';
+import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import { EventTimeBound } from './event-time-bound';
 import { RECORDER_CONCURRENCY, StoreBatchWriter } from './store-batch-writer';
 
 /** A group of its own: the track lifetimes are a stream apart from the predictions, with their own offsets. */
@@ -20,6 +22,7 @@ export const TRACK_EVENTS_GROUP = 'crowdlens-analytics-tracks';
 @Injectable()
 export class TrackEventRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private subscription: Subscription | null = null;
+  private readonly bound: EventTimeBound;
   private readonly writer: StoreBatchWriter<TrackEventRecord>;
 
   constructor(
@@ -27,7 +30,10 @@ export class TrackEventRecorder implements OnApplicationBootstrap, BeforeApplica
     @Inject(AGGREGATE_STORE) store: AggregateStore,
     @Inject(LOGGER) logger: Logger,
     @Inject(METRICS) registry: Registry,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) clock: Clock,
   ) {
+    this.bound = new EventTimeBound(clock, config.analytics.maxClockAheadMs);
     this.writer = new StoreBatchWriter<TrackEventRecord>({
       what: 'track events',
       apply: (records) => store.applyTrackEvents(records),
@@ -59,7 +65,9 @@ export class TrackEventRecorder implements OnApplicationBootstrap, BeforeApplica
     Readiness.register('analytics-tracks', () => this.subscription !== null && !this.writer.failing);
   }
 
-  record(e: TrackEvent): Promise<void> {
+  /** Rejects (the bus dead-letters) an event stamped too far in this process's future. */
+  async record(e: TrackEvent): Promise<void> {
+    this.bound.check(e.cameraId, 'lastSeenTs', e.lastSeenTs);
     return this.writer.add(toRecord(e));
   }
 
