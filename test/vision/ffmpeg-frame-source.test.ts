@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FfmpegFrameSource, locateFfmpeg, type CaptureError, type Frame } from '@crowdlens/vision';
+import { FakeClock } from '../factories/fake-clock';
 
 const SAMPLE = resolve(__dirname, '../../assets/sample.mp4');
 const logger = pino({ level: 'silent' });
@@ -24,6 +25,31 @@ function run(source: FfmpegFrameSource, onFrame?: (f: Frame, src: FfmpegFrameSou
 
 describe('FfmpegFrameSource (real ffmpeg)', () => {
   const binary = locateFfmpeg();
+
+  it('stamps live frames with both clocks: a wall-clock step back leaves the monotonic stamps rising', async () => {
+    const clock = new FakeClock();
+    const source = new FfmpegFrameSource({
+      binary,
+      // realtime: read like a live camera, so each frame is stamped as it arrives.
+      input: { kind: 'file', path: SAMPLE, realtime: true, loop: false },
+      fps: 5,
+      width: 160,
+      logger,
+      clock,
+    });
+    const { frames, done } = run(source, (f, src) => {
+      clock.advance(200);
+      if (f.seq === 3) clock.stepWall(-3_600_000); // NTP steps the clock back an hour
+      if (f.seq === 6) void src.stop();
+    });
+    await done;
+    expect(frames.length).toBeGreaterThanOrEqual(7);
+    const [f3, f4] = [frames[3] as Frame, frames[4] as Frame];
+    expect(f4.ts - f3.ts).toBe(200 - 3_600_000);
+    expect(f4.monoTs - f3.monoTs).toBe(200);
+    for (let i = 1; i < frames.length; i++)
+      expect((frames[i] as Frame).monoTs).toBeGreaterThan((frames[i - 1] as Frame).monoTs);
+  });
 
   it('decodes the sample into exact RGB frames at the sampled rate, stamped with media time', async () => {
     const source = new FfmpegFrameSource({
