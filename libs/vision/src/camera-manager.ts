@@ -12,7 +12,8 @@ import {
   type FaceCrop,
   type TrackEvent,
 } from '@crowdlens/contracts';
-import { SYSTEM_CLOCK, type Clock, type Logger } from '@crowdlens/common';
+import type { Logger } from '@crowdlens/common';
+import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
 import type { BackoffOptions } from './capture/backoff';
 import { CameraSupervisor } from './capture/camera-supervisor';
 import { FfmpegFrameSource } from './capture/ffmpeg-frame-source';

@@ -1,6 +1,7 @@
 import type { CameraState } from '@crowdlens/contracts';
 import { redactText } from '@crowdlens/config';
-import { SYSTEM_CLOCK, type Clock, type Logger } from '@crowdlens/common';
+import type { Logger } from '@crowdlens/common';
+import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
 import type { Frame } from '../frame';
 import { ExponentialBackoff, type BackoffOptions } from './backoff';
 import { CaptureError } from './capture-error';

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { redactText } from '@crowdlens/config';
-import { SYSTEM_CLOCK, type Clock, type Logger } from '@crowdlens/common';
+import type { Logger } from '@crowdlens/common';
+import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
 import { frameByteLength, type Frame } from '../frame';
 import { buildFfmpegArgs, type FfmpegInput } from '../ffmpeg/ffmpeg-args';
 import type { FfmpegBinary } from '../ffmpeg/ffmpeg-locator';
