@@ -15,6 +15,8 @@ export function withDemoCamera(config: AppConfig): AppConfig {
     group: 'demo-store',
     loop: true,
     realtime: true,
+    lines: [],
+    zones: [],
   };
   return { ...config, cameras: [demo] };
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { checkMediaDir, CameraSourceError, parseCameraSource } from './camera-source';
 import { CameraGroupConfigSchema, TimeZoneSchema } from './time-zone';
+import { checkUniqueNames, CountingLineSchema, CountingZoneSchema } from './geometry.schema';
 
 export const CameraIdSchema = z
   .string()
@@ -40,8 +41,11 @@ export const CameraConfigSchema = z
     loop: z.boolean().default(false).describe('replay a file source forever (demo)'),
     realtime: z.boolean().default(true).describe('read file sources at their native speed, like a live camera'),
     hwaccel: z.string().min(1).optional().describe('ffmpeg -hwaccel value, e.g. cuda or vaapi'),
+    lines: z.array(CountingLineSchema).max(32).default([]).describe('counting lines (docs/lines-and-zones.md)'),
+    zones: z.array(CountingZoneSchema).max(32).default([]).describe('zones: entries, occupancy, dwell'),
   })
-  .strict();
+  .strict()
+  .superRefine((cam, ctx) => checkUniqueNames(cam, ctx));
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 
 export const InMemoryBusConfigSchema = z

@@ -5,3 +5,4 @@ export * from './loopback';
 export * from './config.tokens';
 export * from './camera-source';
 export * from './time-zone';
+export * from './geometry.schema';

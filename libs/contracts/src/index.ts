@@ -4,3 +4,4 @@ export * from './gender-predictions/gender-prediction.schema';
 export * from './camera-status/camera-status.schema';
 export * from './dead-letters/dead-letter.schema';
 export * from './track-events/track-event.schema';
+export * from './line-zone-events/line-zone-event.schema';

@@ -1,6 +1,7 @@
 import {
   redactUrl,
   type CameraConfig,
+  type CameraGeometry,
   type CountingConfig,
   type DetectorConfig,
   type TrackerConfig,
@@ -10,6 +11,7 @@ import {
   type CameraState,
   type CameraStatus,
   type FaceCrop,
+  type LineZoneEvent,
   type TrackEvent,
 } from '@crowdlens/contracts';
 import type { Logger } from '@crowdlens/common';
@@ -45,6 +47,8 @@ export interface CameraManagerOptions {
   readonly cropSink: (crop: FaceCrop) => Promise<void>;
   /** Receives every track's lifecycle (started, heartbeats, ended), in order per camera. */
   readonly trackEventSink: (event: TrackEvent) => Promise<void>;
+  /** Receives line crossings and zone entries/exits, in order per camera; unset = lines and zones are not evaluated. */
+  readonly lineZoneSink?: (event: LineZoneEvent) => Promise<void>;
   /** Receives a status on every state change and, while streaming, every `statusIntervalMs`. */
   readonly statusSink: (status: CameraStatus) => void;
   /** Periodic status while a camera runs (counters, fps); 0 = state changes only. */
@@ -75,6 +79,8 @@ interface ManagedCamera {
   readonly pipeline: CameraPipeline;
   readonly stats: CameraStats;
   readonly logger: Logger;
+  /** Lines and zones now: the config's, or the admin API's latest. */
+  geometry: CameraGeometry;
   heartbeat: NodeJS.Timeout | null;
 }
 
@@ -170,6 +176,7 @@ export class CameraManager {
     const isFile = isFileUrl(camera.url);
     const cap = this.opts.capture ?? {};
     let supervisor: CameraSupervisor | null = null;
+    const lineZoneSink = this.opts.lineZoneSink;
     const pipeline = new CameraPipeline({
       cameraId: camera.id,
       detector,
@@ -179,6 +186,7 @@ export class CameraManager {
       ...(this.opts.motion ? { motion: this.opts.motion } : {}),
       cropSink: this.opts.cropSink,
       trackEventSink: this.opts.trackEventSink,
+      ...(lineZoneSink ? { lineZones: { geometry: () => managed.geometry, sink: lineZoneSink } } : {}),
       stats,
       logger,
       clock: this.clock,
@@ -207,7 +215,15 @@ export class CameraManager {
       ...(cap.connectTimeoutMs !== undefined ? { connectTimeoutMs: cap.connectTimeoutMs } : {}),
       ...(cap.maxRetries !== undefined ? { maxRetries: cap.maxRetries } : {}),
     });
-    const managed: ManagedCamera = { config: camera, supervisor, pipeline, stats, logger, heartbeat: null };
+    const managed: ManagedCamera = {
+      config: camera,
+      supervisor,
+      pipeline,
+      stats,
+      logger,
+      geometry: { lines: camera.lines, zones: camera.zones },
+      heartbeat: null,
+    };
     this.cameras.set(camera.id, managed);
     logger.info({ url: redactUrl(camera.url), fps: camera.fps, width: camera.width }, 'camera added');
     supervisor.start();
@@ -221,6 +237,23 @@ export class CameraManager {
     this.cameras.delete(cameraId);
     await this.shutdown(managed);
     managed.logger.info('camera removed');
+    return true;
+  }
+
+  /** The camera's lines and zones now; undefined for an unknown camera. */
+  geometry(cameraId: string): CameraGeometry | undefined {
+    return this.cameras.get(cameraId)?.geometry;
+  }
+
+  /** Replaces the camera's lines and zones; applies from its next analysed frame. False for an unknown camera. */
+  setGeometry(cameraId: string, geometry: CameraGeometry): boolean {
+    const managed = this.cameras.get(cameraId);
+    if (!managed) return false;
+    managed.geometry = geometry;
+    managed.logger.info(
+      { lines: geometry.lines.map((l) => l.name), zones: geometry.zones.map((z) => z.name) },
+      'lines and zones changed',
+    );
     return true;
   }
 

@@ -32,3 +32,5 @@ export * from './pipeline/motion-gate';
 export * from './pipeline/camera-pipeline';
 export * from './detection/onnx-ssd-face-detector';
 export * from './detection/person/onnx-nanodet-person-detector';
+export * from './geometry/plane-geometry';
+export * from './geometry/line-zone-monitor';

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { TrackerConfig } from '@crowdlens/config';
+import type { CameraGeometry, TrackerConfig } from '@crowdlens/config';
 import {
   FACE_CROP_SCHEMA_VERSION,
   type FaceCrop,
+  type LineZoneEvent,
   type TrackEndReason,
   type TrackEvent,
   type TrackUnit,
@@ -13,6 +14,7 @@ import { BestCropSelector } from '../crop/best-crop-selector';
 import type { FaceCropper } from '../crop/face-cropper';
 import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';
 import type { Frame } from '../frame';
+import { LineZoneMonitor } from '../geometry/line-zone-monitor';
 import { attachFaces, type CountedSubject } from '../tracking/face-person-matcher';
 import { IouTracker, type IouTrackerOptions } from '../tracking/iou-tracker';
 import { TrackLifecycle } from '../tracking/track-lifecycle';
@@ -23,6 +25,7 @@ import { ViewChangeDetector } from './view-change-detector';
 
 export type CropSink = (crop: FaceCrop) => Promise<void>;
 export type TrackEventSink = (event: TrackEvent) => Promise<void>;
+export type LineZoneEventSink = (event: LineZoneEvent) => Promise<void>;
 
 /** How visitors are counted: see CountingConfig. */
 export interface CountingOptions {
@@ -54,6 +57,8 @@ export interface CameraPipelineOptions {
   readonly motion?: Partial<MotionGateOptions>;
   readonly cropSink: CropSink;
   readonly trackEventSink: TrackEventSink;
+  /** The camera's lines and zones now (an edit applies from the next frame), and where their events go. */
+  readonly lineZones?: { readonly geometry: () => CameraGeometry; readonly sink: LineZoneEventSink };
   readonly stats: CameraStats;
   /** Logger bound to the camera. */
   readonly logger: Logger;
@@ -74,6 +79,7 @@ interface RunContext {
   readonly selector: BestCropSelector;
   readonly gate: MotionGate;
   readonly viewChanges: ViewChangeDetector;
+  readonly lineZones: LineZoneMonitor | null;
   /** Monotonic time of the newest frame skipped by the gate; applied to the tracker in frame order. */
   lastSkippedMono: number;
 }
@@ -119,8 +125,11 @@ export class CameraPipeline {
    * the frames already in flight (their people were there until then).
    */
   finishRun(reason: Extract<TrackEndReason, 'shutdown' | 'stream-lost'>): Promise<void> {
-    const { lifecycle } = this.run;
-    this.chain = this.chain.then(() => this.emit(lifecycle.closeAll(reason)));
+    const { lifecycle, lineZones } = this.run;
+    this.chain = this.chain.then(async () => {
+      await this.emit(lifecycle.closeAll(reason));
+      await this.emitLineZones(lineZones?.endAll() ?? []);
+    });
     return this.chain;
   }
 
@@ -173,6 +182,13 @@ export class CameraPipeline {
       selector: new BestCropSelector(this.opts.tracker.cropsPerTrack),
       gate: new MotionGate(this.opts.motion),
       viewChanges: new ViewChangeDetector(),
+      lineZones: this.opts.lineZones
+        ? new LineZoneMonitor({
+            cameraId: this.opts.cameraId,
+            geometry: this.opts.lineZones.geometry,
+            now: () => this.clock.now(),
+          })
+        : null,
       lastSkippedMono: Number.NEGATIVE_INFINITY,
     };
   }
@@ -240,6 +256,7 @@ export class CameraPipeline {
       for (const id of run.tracker.reset()) run.selector.end(id);
       stats.viewChanges++;
       await this.emit(run.lifecycle.endAll('view-changed'));
+      await this.emitLineZones(run.lineZones?.endAll() ?? []);
     }
     // Frames skipped since the previous analysed one: nothing moved, so the
     // tracks seen then are still there (kept alive, not aged out).
@@ -268,6 +285,17 @@ export class CameraPipeline {
         frame,
       ),
     ]);
+    if (run.lineZones) {
+      await this.emitLineZones([
+        ...run.lineZones.ended(update.ended),
+        ...run.lineZones.observe(
+          tracked.map(({ t }) => ({ trackId: t.trackId, box: t.box })),
+          frame.ts,
+          frame,
+          (id) => run.lifecycle.isVisitor(id),
+        ),
+      ]);
+    }
     for (const { t, face } of tracked) {
       // Only visitors' faces are classified: a prediction for a track that never became one would count it.
       if (!face || !run.lifecycle.isVisitor(t.trackId) || !run.selector.wants(t.trackId)) continue;
@@ -299,6 +327,21 @@ export class CameraPipeline {
       } catch (err) {
         stats.cropErrors++;
         this.opts.logger.warn({ err, trackId: t.trackId }, 'face crop not delivered');
+      }
+    }
+  }
+
+  /** Line and zone events in order; like track events, a failed publish is counted and logged. */
+  private async emitLineZones(events: readonly LineZoneEvent[]): Promise<void> {
+    const sink = this.opts.lineZones?.sink;
+    if (!sink) return;
+    for (const event of events) {
+      try {
+        await sink(event);
+        this.opts.stats.lineZoneEvents++;
+      } catch (err) {
+        this.opts.stats.lineZoneEventErrors++;
+        this.opts.logger.warn({ err, trackId: event.trackId, kind: event.kind }, 'line/zone event not delivered');
       }
     }
   }

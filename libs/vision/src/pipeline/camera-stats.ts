@@ -14,6 +14,9 @@ export class CameraStats {
   /** Whole-picture changes (camera moved, a cut) that ended every track. */
   viewChanges = 0;
   trackEventErrors = 0;
+  /** Line crossings and zone entries/exits published, and those that failed. */
+  lineZoneEvents = 0;
+  lineZoneEventErrors = 0;
   cropsEmitted = 0;
   cropErrors = 0;
   detectErrors = 0;
