@@ -5,3 +5,6 @@ export * from './sql/sql-aggregate-store';
 export * from './sqlite/sqlite-driver';
 export * from './storage.module';
 export * from './postgres/postgres-driver';
+export * from './line-zone-store.port';
+export * from './sql/sql-line-zone-store';
+export * from './sql/line-zone-migrations';

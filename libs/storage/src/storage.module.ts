@@ -1,6 +1,8 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { StoreConfig } from '@crowdlens/config';
 import { AGGREGATE_STORE, type AggregateStore } from './aggregate-store.port';
+import { LINE_ZONE_STORE } from './line-zone-store.port';
+import { SqlLineZoneStore } from './sql/sql-line-zone-store';
 import { SqlAggregateStore, type SqlAggregateStoreOptions } from './sql/sql-aggregate-store';
 import type { SqlDriver } from './sql/sql-driver';
 import { SqliteDriver } from './sqlite/sqlite-driver';
@@ -21,8 +23,17 @@ export async function createAggregateStore(
   config: StoreConfig,
   options: SqlAggregateStoreOptions,
 ): Promise<AggregateStore> {
-  const driver = await (DRIVERS[config.type] as DriverFactory<StoreConfig>)(config);
-  const store = new SqlAggregateStore(driver, options);
+  return migrated(new SqlAggregateStore(await createDriver(config), options));
+}
+
+/** One connection (pool) per process, shared by the stores on it. */
+const SQL_DRIVER = Symbol('SqlDriver');
+
+function createDriver(config: StoreConfig): Promise<SqlDriver> {
+  return (DRIVERS[config.type] as DriverFactory<StoreConfig>)(config);
+}
+
+async function migrated<S extends { migrate(): Promise<void> }>(store: S): Promise<S> {
   await store.migrate();
   return store;
 }
@@ -40,8 +51,22 @@ export class StorageModule {
   static forRoot(config: StoreConfig, options: SqlAggregateStoreOptions): DynamicModule {
     return {
       module: StorageModule,
-      providers: [{ provide: AGGREGATE_STORE, useFactory: () => createAggregateStore(config, options) }, StoreCloser],
-      exports: [AGGREGATE_STORE],
+      providers: [
+        { provide: SQL_DRIVER, useFactory: () => createDriver(config) },
+        {
+          provide: AGGREGATE_STORE,
+          inject: [SQL_DRIVER],
+          useFactory: (driver: SqlDriver) => migrated(new SqlAggregateStore(driver, options)),
+        },
+        {
+          provide: LINE_ZONE_STORE,
+          // After the aggregates: line and zone counts read the `tracks` table.
+          inject: [SQL_DRIVER, AGGREGATE_STORE],
+          useFactory: (driver: SqlDriver) => migrated(new SqlLineZoneStore(driver)),
+        },
+        StoreCloser,
+      ],
+      exports: [AGGREGATE_STORE, LINE_ZONE_STORE],
     };
   }
 }

@@ -120,3 +120,10 @@ export const DwellQuerySchema = z
   .strict()
   .transform((q, ctx) => resolveRange(q, ctx));
 export type DwellQueryDto = z.output<typeof DwellQuerySchema>;
+
+/** GET /api/occupancy: people in each zone now. */
+export const OccupancyQuerySchema = z
+  .object({ camera: rangeShape.camera, group: rangeShape.group })
+  .strict()
+  .transform((q) => ({ cameraIds: q.camera ?? [], groups: q.group ?? [] }));
+export type OccupancyQueryDto = z.output<typeof OccupancyQuerySchema>;

@@ -1,4 +1,7 @@
 import { CameraRegistry } from './camera-registry.service';
+import { LineZoneRecorder } from './line-zone-recorder.service';
+import { LineZoneRetentionService } from './line-zone-retention.service';
+import { LineZoneStatsService } from './line-zone-stats.service';
 import { LiveService } from './live.service';
 import { PredictionRecorder } from './prediction-recorder.service';
 import { RetentionService } from './retention.service';
@@ -12,4 +15,7 @@ export const ANALYTICS_SERVICES = [
   StatsService,
   LiveService,
   RetentionService,
+  LineZoneRecorder,
+  LineZoneStatsService,
+  LineZoneRetentionService,
 ];

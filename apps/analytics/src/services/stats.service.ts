@@ -368,7 +368,7 @@ export class StatsService {
   }
 
   /** camera + group parameters -> the camera ids to query (undefined = all); unknown ids are a 400, not an empty answer. */
-  private resolveCameras(query: RangeQuery): string[] | undefined {
+  resolveCameras(query: RangeQuery): string[] | undefined {
     const unknown = query.cameraIds.filter((id) => !this.cameras.has(id));
     const known = new Set(
       this.cameras

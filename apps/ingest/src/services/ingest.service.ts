@@ -17,11 +17,13 @@ import {
   redactUrl,
   type AppConfig,
   type CameraConfig,
+  type CameraGeometry,
 } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
 import {
   CAMERA_STATUS_TOPIC,
   FACE_CROPS_TOPIC,
+  LINE_ZONE_EVENTS_TOPIC,
   TRACK_EVENTS_TOPIC,
   type CameraStatus,
   type FaceCrop,
@@ -40,7 +42,9 @@ import {
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { CameraShard } from './camera-shard';
+import type { CameraGeometryDto } from '../dtos/camera-geometry.dto';
 import { IngestMetrics } from './ingest-metrics';
+import { RuntimeGeometryStore } from './runtime-geometry.store';
 import {
   effectiveCameras,
   NO_CHANGES,
@@ -62,6 +66,9 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The config file's cameras this process reads: all of them, or its shard's share. */
   private readonly configCameras: readonly CameraConfig[];
   private changes: RuntimeCameraChanges = NO_CHANGES;
+  private readonly geometryStore: RuntimeGeometryStore;
+  /** Lines and zones set through the admin API, by camera: they replace the camera's config-file ones. */
+  private editedGeometry = new Map<string, CameraGeometry>();
   private ready = false;
 
   constructor(
@@ -80,6 +87,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       motion: config.motion,
       cropSink: (crop) => this.publishCrop(crop),
       trackEventSink: (event) => this.publishTrackEvent(event),
+      lineZoneSink: (event) => this.bus.publish(LINE_ZONE_EVENTS_TOPIC, event),
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,
       maxCameras: config.ingest.maxCameras,
@@ -90,6 +98,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     // One file per shard: processes started from one config may share a dataDir.
     const file = this.shard.sharded ? `cameras.shard-${this.shard.index}.json` : 'cameras.json';
     this.store = new RuntimeCamerasStore(join(config.dataDir, file));
+    this.geometryStore = new RuntimeGeometryStore(join(config.dataDir, file.replace('cameras', 'geometry')));
     Readiness.register('ingest', () => this.ready);
   }
 
@@ -102,6 +111,14 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       );
     }
     this.changes = loaded.changes;
+    const geometry = this.geometryStore.load();
+    if (geometry.quarantined) {
+      this.logger.error(
+        { path: geometry.quarantined.path, reason: geometry.quarantined.reason },
+        'lines and zones edited at runtime could not be read; the file was moved aside and the config file alone applies',
+      );
+    }
+    this.editedGeometry = new Map(geometry.cameras);
     const { cameras, shadowed } = effectiveCameras(this.configCameras, this.changes);
     if (this.shard.sharded) {
       this.logger.info(
@@ -131,7 +148,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       );
     }
     await this.manager.start();
-    for (const camera of cameras) await this.manager.add(camera);
+    for (const camera of cameras) await this.manager.add(this.withEditedGeometry(camera));
     this.ready = true;
   }
 
@@ -155,7 +172,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       throw err;
     }
     try {
-      await this.manager.add(camera);
+      await this.manager.add(this.withEditedGeometry(camera));
     } catch (err) {
       if (err instanceof DuplicateCameraError || err instanceof CameraLimitError)
         throw new ConflictException(err.message);
@@ -178,8 +195,25 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       throw new NotFoundException(`camera "${cameraId}" does not exist`);
     }
     this.persist(withRemoved(this.changes, cameraId, this.configCameras));
+    // A camera added again later under this id starts from its own lines and zones.
+    if (this.editedGeometry.delete(cameraId)) this.persistGeometry();
     this.metrics.forget(cameraId);
     this.logger.info({ cameraId }, 'camera removed through the admin API');
+  }
+
+  /** The camera's lines and zones now in force. 404 for a camera this process does not read. */
+  geometry(cameraId: string): CameraGeometryDto {
+    const geometry = this.manager.geometry(cameraId);
+    if (!geometry) throw this.unknownCamera(cameraId);
+    return { cameraId, source: this.editedGeometry.has(cameraId) ? 'admin' : 'config', ...geometry };
+  }
+
+  /** Replaces the camera's lines and zones from its next analysed frame, and saves them. */
+  setGeometry(cameraId: string, geometry: CameraGeometry): CameraGeometryDto {
+    if (!this.manager.setGeometry(cameraId, geometry)) throw this.unknownCamera(cameraId);
+    this.editedGeometry.set(cameraId, geometry);
+    this.persistGeometry();
+    return this.geometry(cameraId);
   }
 
   cameras(): CameraStatus[] {
@@ -212,6 +246,32 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       `${issue}. Raise ingest.maxCameras if the machine has room (docs/ingest.md), split the cameras across more ingest processes (ingest.shard), or remove cameras.`,
       [issue],
     );
+  }
+
+  private withEditedGeometry(camera: CameraConfig): CameraConfig {
+    const edited = this.editedGeometry.get(camera.id);
+    return edited ? { ...camera, lines: edited.lines, zones: edited.zones } : camera;
+  }
+
+  private unknownCamera(cameraId: string): NotFoundException {
+    const owner = this.shard.ownerOf(cameraId);
+    return new NotFoundException(
+      owner !== this.shard.index
+        ? `camera "${cameraId}" is not read by this process (${this.shard.describe()}); it would belong to ingest ${this.shard.describe(owner)}`
+        : `camera "${cameraId}" does not exist`,
+    );
+  }
+
+  /** The lines and zones already apply; a failed write is logged loudly but does not undo them. */
+  private persistGeometry(): void {
+    try {
+      this.geometryStore.save(this.editedGeometry);
+    } catch (err) {
+      this.logger.error(
+        { path: this.geometryStore.path, err: String(err) },
+        'lines and zones changed but not saved: the change will be lost on restart',
+      );
+    }
   }
 
   /** The camera already runs; a failed write is logged loudly but does not undo the change. */

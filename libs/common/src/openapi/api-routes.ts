@@ -7,7 +7,7 @@ import type { z } from 'zod';
  * zod schemas the controllers validate with, so the docs cannot drift.
  */
 export interface ApiRoute {
-  readonly method: 'get' | 'post' | 'delete';
+  readonly method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI path, e.g. /api/admin/cameras/{id} */
   readonly path: string;
   readonly tag: string;
