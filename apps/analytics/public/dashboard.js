@@ -369,6 +369,90 @@
         .join('') || '<div class="muted">No cameras configured.</div>';
   }
 
+  /**
+   * Operators and admins see each camera's latest analysed frame (boxes, track ids, lines, zones,
+   * faces blurred), one <img> per camera kept across ticks, each reloaded about twice a second once
+   * the previous picture arrived: a slow camera or server never piles requests up.
+   */
+  const liveFrames = new Map();
+  function renderLiveView(cameras) {
+    const canSee = ['operator', 'admin'].includes(state.role);
+    $('live-view').hidden = !canSee || cameras.length === 0;
+    const wanted = new Set(canSee ? cameras.map((c) => c.cameraId) : []);
+    for (const [id, entry] of liveFrames) {
+      if (wanted.has(id)) continue;
+      entry.stopped = true;
+      entry.box.remove();
+      liveFrames.delete(id);
+    }
+    for (const id of wanted) {
+      if (liveFrames.has(id)) continue;
+      const box = document.createElement('div');
+      box.className = 'live-frame';
+      box.dataset.camera = id;
+      const img = document.createElement('img');
+      img.alt = `live view of ${id}`;
+      img.dataset.testid = 'live-frame';
+      const label = document.createElement('div');
+      label.className = 'tile-id';
+      label.textContent = id;
+      box.append(img, label);
+      $('live-frames').append(box);
+      const entry = { box, img, stopped: false };
+      liveFrames.set(id, entry);
+      const next = () => {
+        if (!entry.stopped) setTimeout(load, 600);
+      };
+      const load = () => {
+        if (entry.stopped) return;
+        img.src = `/api/cameras/${encodeURIComponent(id)}/snapshot.jpg?t=${Date.now()}`;
+      };
+      img.addEventListener('load', next);
+      img.addEventListener('error', () => {
+        if (!entry.stopped) setTimeout(load, 2000); // no frame yet, or the camera is down
+      });
+      load();
+    }
+  }
+
+  /** Line crossings and zone occupancy of the last hour, refreshed with the live tick (at most every 5 s). */
+  let linesZonesAt = 0;
+  async function refreshLinesZones() {
+    if (!state.loggedIn || Date.now() - linesZonesAt < 5000) return;
+    linesZonesAt = Date.now();
+    const to = Math.ceil((Date.now() + 1) / 60e3) * 60e3;
+    const q = new URLSearchParams({ from: String(to - 3600e3), to: String(to), bucket: 'hour' });
+    try {
+      const [lines, zones, now] = await Promise.all(
+        [`/api/stats/lines?${q}`, `/api/stats/zones?${q}`, '/api/occupancy'].map((u) =>
+          fetch(u).then((r) => (r.ok ? r.json() : null)),
+        ),
+      );
+      if (!lines || !zones || !now) return;
+      const cell = (c) => (c && !c.suppressed ? fmt(c.people) : c ? '<span class="muted">&lt; k</span>' : '0');
+      const inside = new Map(now.zones.map((z) => [`${z.cameraId}/${z.name}`, z]));
+      const rows = [
+        ...lines.lines.map(
+          (l) =>
+            `<tr data-line="${esc(l.name)}"><td>${esc(l.cameraId)}</td><td>${esc(l.name)} (line)</td><td class="num" data-testid="line-in">${cell(l.in)}</td><td class="num" data-testid="line-out">${cell(l.out)}</td><td></td></tr>`,
+        ),
+        ...zones.zones.map((z) => {
+          const o = inside.get(`${z.cameraId}/${z.name}`);
+          const occ = !o
+            ? ''
+            : o.suppressed
+              ? '&lt; k'
+              : `${fmt(o.inside)}${o.capacity ? ' / ' + fmt(o.capacity) : ''}`;
+          return `<tr data-zone="${esc(z.name)}"><td>${esc(z.cameraId)}</td><td>${esc(z.name)} (zone)</td><td class="num">${cell(z.entries)}</td><td></td><td class="num${o && o.overCapacity ? ' over' : ''}">${occ}</td></tr>`;
+        }),
+      ];
+      $('lines-zones').hidden = rows.length === 0;
+      $('lines-zones-rows').innerHTML = rows.join('');
+    } catch {
+      /* the next tick tries again */
+    }
+  }
+
   function setConn(text, cls) {
     const el = $('conn');
     el.textContent = text;
@@ -398,6 +482,8 @@
       setConn('live', 'pill-ok');
       renderScope(snap.scope);
       renderCameras(snap.cameras);
+      renderLiveView(snap.cameras || []);
+      void refreshLinesZones();
       lastHour = snap.lastHour;
       lastHourStores = snap.groups;
       if (state.range === 'live') {
@@ -453,6 +539,8 @@
   function showLogin(message) {
     state.loggedIn = false;
     state.role = null;
+    renderLiveView([]);
+    $('lines-zones').hidden = true;
     if (source) {
       source.close();
       source = undefined;

@@ -5,14 +5,14 @@ import { StorageModule } from '@crowdlens/storage';
 import type { Logger } from 'pino';
 import { AnalyticsModule, storeOptions } from '@crowdlens/analytics';
 import { InferenceModule } from '@crowdlens/inference';
-import { IngestModule } from '@crowdlens/ingest';
+import { IngestModule, LiveViewModule } from '@crowdlens/ingest';
 
 /** Which app modules a process runs. Embedded = all three in one process, one code path. */
 const ROLE_MODULES: Readonly<Record<Role, readonly Type[]>> = {
-  embedded: [IngestModule, InferenceModule, AnalyticsModule],
-  ingest: [IngestModule],
+  embedded: [LiveViewModule, IngestModule, InferenceModule, AnalyticsModule],
+  ingest: [LiveViewModule, IngestModule],
   inference: [InferenceModule],
-  analytics: [AnalyticsModule],
+  analytics: [LiveViewModule, AnalyticsModule],
 };
 
 @Module({})

@@ -1,2 +1,3 @@
 /** What other apps may use of ingest: the embedded app composes its module. */
 export { IngestModule } from './ingest.module';
+export { LiveViewModule } from './live-view/live-view.module';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { checkMediaDir, CameraSourceError, parseCameraSource } from './camera-source';
 import { CameraGroupConfigSchema, TimeZoneSchema } from './time-zone';
 import { checkUniqueNames, CountingLineSchema, CountingZoneSchema } from './geometry.schema';
+import { LiveViewConfigSchema } from './live-view.schema';
 
 export const CameraIdSchema = z
   .string()
@@ -536,6 +537,7 @@ export const AppConfigSchema = z
     analytics: AnalyticsConfigSchema.default(AnalyticsConfigSchema.parse({})),
     auth: AuthConfigSchema.default(AuthConfigSchema.parse({})),
     rateLimit: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),
+    liveView: LiveViewConfigSchema.default(LiveViewConfigSchema.parse({})),
   })
   .strict()
   .superRefine((cfg, ctx) => {

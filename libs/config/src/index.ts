@@ -6,3 +6,4 @@ export * from './config.tokens';
 export * from './camera-source';
 export * from './time-zone';
 export * from './geometry.schema';
+export * from './live-view.schema';

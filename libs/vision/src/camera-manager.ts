@@ -29,6 +29,7 @@ import { CameraPipeline, type CameraPipelineOptions, type CountingOptions } from
 import { CameraStats } from './pipeline/camera-stats';
 import type { MotionGateOptions } from './pipeline/motion-gate';
 import type { IouTrackerOptions } from './tracking/iou-tracker';
+import type { LiveFrames } from './live/live-frames';
 
 export interface CameraManagerOptions {
   readonly logger: Logger;
@@ -49,6 +50,8 @@ export interface CameraManagerOptions {
   readonly trackEventSink: (event: TrackEvent) => Promise<void>;
   /** Receives line crossings and zone entries/exits, in order per camera; unset = lines and zones are not evaluated. */
   readonly lineZoneSink?: (event: LineZoneEvent) => Promise<void>;
+  /** Keeps each camera's latest analysed frame for the live view (memory only); unset = none kept. */
+  readonly liveFrames?: LiveFrames;
   /** Receives a status on every state change and, while streaming, every `statusIntervalMs`. */
   readonly statusSink: (status: CameraStatus) => void;
   /** Periodic status while a camera runs (counters, fps); 0 = state changes only. */
@@ -187,6 +190,7 @@ export class CameraManager {
       cropSink: this.opts.cropSink,
       trackEventSink: this.opts.trackEventSink,
       ...(lineZoneSink ? { lineZones: { geometry: () => managed.geometry, sink: lineZoneSink } } : {}),
+      ...(this.opts.liveFrames ? { onAnalysed: (live) => this.opts.liveFrames?.update(camera.id, live) } : {}),
       stats,
       logger,
       clock: this.clock,
@@ -236,6 +240,7 @@ export class CameraManager {
     if (!managed) return false;
     this.cameras.delete(cameraId);
     await this.shutdown(managed);
+    this.opts.liveFrames?.remove(cameraId);
     managed.logger.info('camera removed');
     return true;
   }

@@ -34,3 +34,5 @@ export * from './detection/onnx-ssd-face-detector';
 export * from './detection/person/onnx-nanodet-person-detector';
 export * from './geometry/plane-geometry';
 export * from './geometry/line-zone-monitor';
+export * from './live/live-frames';
+export * from './live/snapshot-renderer';

@@ -35,6 +35,7 @@ import {
   CameraManager,
   CameraManagerStoppedError,
   DuplicateCameraError,
+  LiveFrames,
   inputFromUrl,
   UnsupportedSourceError,
   type CameraDetails,
@@ -77,6 +78,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CLOCK) clock: Clock,
     private readonly metrics: IngestMetrics,
+    liveFrames: LiveFrames,
   ) {
     this.manager = new CameraManager({
       logger: logger.child({ component: 'ingest' }),
@@ -88,6 +90,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       cropSink: (crop) => this.publishCrop(crop),
       trackEventSink: (event) => this.publishTrackEvent(event),
       lineZoneSink: (event) => this.bus.publish(LINE_ZONE_EVENTS_TOPIC, event),
+      liveFrames,
       statusSink: (status) => this.publishStatus(status),
       statusIntervalMs: 2_000,
       maxCameras: config.ingest.maxCameras,

@@ -15,6 +15,7 @@ import type { FaceCropper } from '../crop/face-cropper';
 import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';
 import type { Frame } from '../frame';
 import { LineZoneMonitor } from '../geometry/line-zone-monitor';
+import type { LiveFrame } from '../live/live-frames';
 import { attachFaces, type CountedSubject } from '../tracking/face-person-matcher';
 import { IouTracker, type IouTrackerOptions } from '../tracking/iou-tracker';
 import { TrackLifecycle } from '../tracking/track-lifecycle';
@@ -59,6 +60,8 @@ export interface CameraPipelineOptions {
   readonly trackEventSink: TrackEventSink;
   /** The camera's lines and zones now (an edit applies from the next frame), and where their events go. */
   readonly lineZones?: { readonly geometry: () => CameraGeometry; readonly sink: LineZoneEventSink };
+  /** Receives every analysed frame with its tracked people and faces (the live view keeps the latest). */
+  readonly onAnalysed?: (live: LiveFrame) => void;
   readonly stats: CameraStats;
   /** Logger bound to the camera. */
   readonly logger: Logger;
@@ -285,6 +288,12 @@ export class CameraPipeline {
         frame,
       ),
     ]);
+    this.opts.onAnalysed?.({
+      frame,
+      people: tracked.map(({ t }) => ({ trackId: t.trackId, box: t.box })),
+      faces: found.faces.map((f) => f.box),
+      geometry: this.opts.lineZones?.geometry() ?? { lines: [], zones: [] },
+    });
     if (run.lineZones) {
       await this.emitLineZones([
         ...run.lineZones.ended(update.ended),

@@ -1,0 +1,35 @@
+import { Controller, Get, Header, Param, Req, StreamableFile } from '@nestjs/common';
+import { RequireRole, ZodValidationPipe, type AuthedRequest } from '@crowdlens/common';
+import { CameraIdSchema } from '@crowdlens/config';
+import { PROXIED_HEADER, SnapshotService } from './snapshot.service';
+
+/** The live view: operators and admins only; viewers get 403 (faces, even blurred, are not aggregates). */
+@Controller('api/cameras')
+export class SnapshotController {
+  constructor(private readonly snapshots: SnapshotService) {}
+
+  @Get(':id/snapshot.jpg')
+  @RequireRole('operator')
+  @Header('Content-Type', 'image/jpeg')
+  @Header('Cache-Control', 'no-store')
+  async get(
+    @Param('id', new ZodValidationPipe(CameraIdSchema)) id: string,
+    @Req() req: AuthedRequest,
+  ): Promise<StreamableFile> {
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const jpeg = await this.snapshots.snapshot({
+      cameraId: id,
+      principal: req.principal,
+      credentials: {
+        authorization: header('authorization'),
+        cookie: header('cookie'),
+        'x-api-key': header('x-api-key'),
+      },
+      proxied: header(PROXIED_HEADER) === '1',
+    });
+    return new StreamableFile(jpeg, { type: 'image/jpeg' });
+  }
+}
