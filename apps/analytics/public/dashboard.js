@@ -389,7 +389,7 @@
       if (liveFrames.has(id)) continue;
       const box = document.createElement('div');
       box.className = 'live-frame';
-      box.dataset.camera = id;
+      box.dataset.liveCamera = id;
       const img = document.createElement('img');
       img.alt = `live view of ${id}`;
       img.dataset.testid = 'live-frame';
