@@ -13,7 +13,7 @@ import { sampleFrames } from '../support/sample-frames';
 
 async function decode(jpeg: Buffer, ts: number): Promise<Frame> {
   const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, ts, seq: 0 };
+  return { data, width: info.width, height: info.height, ts, monoTs: ts, seq: 0 };
 }
 
 describe('snapshot face blurring (real faces, real detector)', () => {
