@@ -22,6 +22,8 @@ INPUT_SIZE = 224
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+# CelebA attributes whose groups the model card reports accuracy for (a group the model fails must show).
+GROUP_ATTRIBUTES = ("Young", "Eyeglasses", "Pale_Skin", "Heavy_Makeup", "Wearing_Hat", "Bald", "Gray_Hair", "Blurry")
 
 
 def log(msg: str) -> None:
@@ -79,24 +81,10 @@ def train_transform(augment: bool, size: int = INPUT_SIZE):
 
 
 def build_resnet50(imagenet_weights: str | None = None, num_classes: int = len(LABELS), warn_random: bool = True):
-    """torchvision ResNet50 with fc -> num_classes; ImageNet weights only from a local file."""
-    import torch
-    import torch.nn as nn
-    from torchvision.models import resnet50
+    """torchvision ResNet50 with fc -> num_classes (the study's contract); see architectures.build_model."""
+    from .architectures import build_model
 
-    model = resnet50(weights=None)
-    if imagenet_weights:
-        state = torch.load(imagenet_weights, map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state:
-            state = state["state_dict"]
-        missing, unexpected = model.load_state_dict(strip_prefix(state), strict=False)
-        if missing or unexpected:
-            fail(f"{imagenet_weights} is not a torchvision resnet50 state_dict (missing {missing[:3]}, unexpected {unexpected[:3]})")
-        log(f"initialised from ImageNet weights {imagenet_weights}")
-    elif warn_random:
-        log("warning: no --imagenet-weights given: ResNet50 starts from random weights (the study fine-tuned ImageNet weights)")
-    model.fc = nn.Linear(model.fc.in_features, num_classes)
-    return model
+    return build_model("resnet50", imagenet_weights, num_classes, warn_random)
 
 
 def strip_prefix(state: dict[str, Any]) -> dict[str, Any]:
@@ -106,13 +94,16 @@ def strip_prefix(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def load_classifier(checkpoint: str, trust_pickle: bool = False):
+def load_classifier(checkpoint: str, trust_pickle: bool = False, arch: str | None = None):
     """A `.pth` from train.py, a plain state_dict, or (with trust_pickle) a pickled whole model.
 
-    Returns (model in eval mode, metadata dict from the checkpoint or {}).
+    The architecture is the checkpoint's own (train.py records it), else `arch`,
+    else resnet50. Returns (model in eval mode, metadata dict from the checkpoint or {}).
     """
     import torch
     import torch.nn as nn
+
+    from .architectures import DEFAULT_ARCH, build_for_checkpoint
 
     try:
         obj = torch.load(checkpoint, map_location="cpu", weights_only=True)
@@ -131,6 +122,7 @@ def load_classifier(checkpoint: str, trust_pickle: bool = False):
     meta: dict[str, Any] = {}
     if isinstance(obj, nn.Module):
         model = obj
+        meta = {"arch": arch or DEFAULT_ARCH}
     else:
         if not isinstance(obj, dict):
             fail(f"{checkpoint} holds a {type(obj).__name__}, expected a state_dict or a checkpoint dict")
@@ -140,17 +132,11 @@ def load_classifier(checkpoint: str, trust_pickle: bool = False):
                 state = obj[key]
                 meta = {k: v for k, v in obj.items() if k not in ("state_dict", "model_state_dict", "model", "optimizer")}
                 break
-        state = strip_prefix(state)
-        fc = state.get("fc.weight")
-        if fc is None:
-            fail(f"{checkpoint} has no fc.weight: not a torchvision ResNet state_dict")
-        if tuple(fc.shape) != (len(LABELS), 2048):
-            fail(f"{checkpoint} fc.weight is {tuple(fc.shape)}, expected (2, 2048): ResNet50 with 2 logits [female, male]")
-        from torchvision.models import resnet50
-
-        model = resnet50(weights=None)
-        model.fc = nn.Linear(2048, len(LABELS))
-        model.load_state_dict(state, strict=True)
+        recorded = meta.get("arch")
+        if recorded and arch and recorded != arch:
+            fail(f"{checkpoint} was trained as {recorded}, not --arch {arch}")
+        meta["arch"] = recorded or arch or DEFAULT_ARCH
+        model = build_for_checkpoint(meta["arch"], strip_prefix(state), checkpoint)
     model.eval()
     return model, meta
 
@@ -179,6 +165,8 @@ class Sample:
     path: str
     label: int  # 0 female, 1 male
     partition: int | None = None  # CelebA: 0 train, 1 valid, 2 test
+    # CelebA attributes other than Male, name -> True/False, for the model card's per-group accuracy.
+    attrs: tuple[tuple[str, bool], ...] = ()
 
 
 def _first_existing(root: Path, names: Iterable[str]) -> Path | None:
@@ -229,7 +217,8 @@ def read_celeba(root: str) -> list[Sample]:
         if value not in (-1, 1):
             fail(f"{attr}: Male for {name} is {value}, expected -1 or 1")
         # Male -1/1 -> 0/1: female 0, male 1 (the model contract's label order).
-        samples.append(Sample(str(img_dir / name), 1 if value == 1 else 0, partitions.get(name)))
+        attrs = tuple((h, row[i + 1] == "1") for i, h in enumerate(header) if h in GROUP_ATTRIBUTES and i + 1 < len(row))
+        samples.append(Sample(str(img_dir / name), 1 if value == 1 else 0, partitions.get(name), attrs))
     return samples
 
 

@@ -2,18 +2,26 @@
 
     python -m crowdlens_tools.evaluate --model models/resnet50.onnx --data /data/celeba             # CelebA test partition
     python -m crowdlens_tools.evaluate --model models/resnet50.onnx --data /data/faces --json out.json  # female/ male/
+    python -m crowdlens_tools.evaluate --model models/resnet50.onnx --data /data/celeba --attach-card   # card -> manifest
 
 Runs the .onnx file the service runs, through ONNX Runtime, with the
 preprocessing its manifest records (checked against the model contract), on
 either a CelebA layout (default: the official test partition; --split all
 for every image) or a folder with female/ and male/ subfolders. Images are
 de-duplicated by content hash first, like the training tool does.
+
+Besides the study's report it prints the model card (model_card.py):
+per-class precision/recall/F1, confusion matrix, calibration (ECE and
+reliability bins), the decision threshold and "unknown" margin with the
+share of images they decide, and accuracy per CelebA attribute group.
+`--attach-card` writes the card into the manifest the service serves it from.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +40,7 @@ from .common import (
     sha256_file,
     write_json,
 )
+from .model_card import build_card, render
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 
@@ -51,6 +60,66 @@ def check_manifest(model: str, manifest_path: str | None) -> dict:
     return manifest
 
 
+def select(data: str, split: str, limit: int, progress: bool) -> tuple[list, int]:
+    samples = read_any(data)
+    if samples and samples[0].partition is not None and split != "all":
+        samples = [s for s in samples if s.partition == SPLITS[split]]
+    elif split not in ("all", "test") and (not samples or samples[0].partition is None):
+        log(f"warning: {data} has no partition file; --split {split} ignored")
+    samples, dropped = dedupe(samples, limit=limit or None, progress=progress)
+    if not samples:
+        fail(f"no images to evaluate in {data}")
+    return samples, dropped
+
+
+def prob_male(model: str, manifest: dict, samples, batch_size: int = 32, threads: int = 0, progress: bool = True) -> tuple[list[int], list[float]]:
+    """Runs the .onnx file through ONNX Runtime: labels and P(male) = softmax(logits)[1] per image."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from torch.utils.data import DataLoader
+    from tqdm import tqdm
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads
+    session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+    in_name, out_name = manifest["input"]["name"], manifest["output"]["name"]
+    loader = DataLoader(ImageDataset(samples, eval_transform()), batch_size=batch_size, shuffle=False, num_workers=0)
+    y_true: list[int] = []
+    probs: list[float] = []
+    with torch.no_grad():
+        for x, y in tqdm(loader, desc="evaluate", unit="batch", disable=not progress, file=sys.stderr):
+            logits = session.run([out_name], {in_name: x.numpy()})[0].astype(np.float64)
+            probs.extend((1 / (1 + np.exp(logits[:, 0] - logits[:, 1]))).tolist())
+            y_true.extend(y.tolist())
+    return y_true, probs
+
+
+def card_for(model: str, manifest: dict, data: str, split: str, samples, y_true, probs, threshold=0.5, unknown_margin=0.1, bins=10) -> dict:
+    return build_card(
+        y_true,
+        probs,
+        samples,
+        threshold=threshold,
+        unknown_margin=unknown_margin,
+        bins=bins,
+        data={"source": os.path.abspath(data), "split": split if samples[0].partition is not None else "all (no partition file)"},
+        model={"name": manifest["name"], "version": manifest["version"], "sha256": manifest["sha256"], "file": os.path.basename(model)},
+    )
+
+
+def attach_card(model: str, manifest_path: str | None, card: dict) -> str:
+    """Writes the card into the model's manifest; the sha256 check above guarantees it describes this file."""
+    path = manifest_path or f"{model}.manifest.json"
+    manifest = json.loads(Path(path).read_text())
+    if manifest.get("sha256") != card["model"]["sha256"]:
+        fail(f"{path} now describes another file: not attaching the card")
+    manifest["card"] = card
+    write_json(path, manifest)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="crowdlens_tools.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help=".onnx file")
@@ -60,44 +129,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="evaluate at most this many images; 0 = all")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime intra-op threads; 0 = all cores")
-    p.add_argument("--json", help="also write the report as JSON here")
+    p.add_argument("--threshold", type=float, default=0.5, help="P(male) at or above which an image counts as male")
+    p.add_argument("--unknown-margin", type=float, default=0.1, help="|P(male) - 0.5| below this is 'unknown' (the service's analytics.minVoteMargin)")
+    p.add_argument("--bins", type=int, default=10, help="reliability bins over confidence [0.5, 1]")
+    p.add_argument("--json", help="also write the study's report and the model card as JSON here")
+    p.add_argument("--card", help="write the model card (JSON) here")
+    p.add_argument("--attach-card", action="store_true", help="write the model card into the model's manifest, where the service serves it")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-
-    import numpy as np
-    import onnxruntime as ort
-    import torch
-    from torch.utils.data import DataLoader
-    from tqdm import tqdm
+    if not 0 < args.threshold < 1 or not 0 <= args.unknown_margin < 0.5 or args.bins < 1:
+        fail("need 0 < --threshold < 1, 0 <= --unknown-margin < 0.5 and --bins >= 1")
 
     manifest = check_manifest(args.model, args.manifest)
-    samples = read_any(args.data)
-    if samples and samples[0].partition is not None and args.split != "all":
-        samples = [s for s in samples if s.partition == SPLITS[args.split]]
-    elif args.split not in ("all", "test") and (not samples or samples[0].partition is None):
-        log(f"warning: {args.data} has no partition file; --split {args.split} ignored")
-    samples, dropped = dedupe(samples, limit=args.limit or None, progress=not args.no_progress)
-    if not samples:
-        fail(f"no images to evaluate in {args.data}")
+    samples, dropped = select(args.data, args.split, args.limit, not args.no_progress)
     log(f"evaluating {len(samples)} images ({dropped} duplicates dropped) with {manifest['name']} {manifest['version']}")
-
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = args.threads
-    session = ort.InferenceSession(args.model, opts, providers=["CPUExecutionProvider"])
-    in_name, out_name = manifest["input"]["name"], manifest["output"]["name"]
-    loader = DataLoader(ImageDataset(samples, eval_transform()), batch_size=args.batch_size, shuffle=False, num_workers=0)
-    y_true: list[int] = []
-    y_pred: list[int] = []
-    with torch.no_grad():
-        for x, y in tqdm(loader, desc="evaluate", unit="batch", disable=args.no_progress, file=sys.stderr):
-            logits = session.run([out_name], {in_name: x.numpy()})[0]
-            y_pred.extend(np.argmax(logits, axis=1).tolist())
-            y_true.extend(y.tolist())
+    y_true, probs = prob_male(args.model, manifest, samples, args.batch_size, args.threads, not args.no_progress)
+    y_pred = [int(pm >= args.threshold) for pm in probs]
     text, data = report(y_true, y_pred)
     print(text)
+    card = card_for(args.model, manifest, args.data, args.split, samples, y_true, probs, args.threshold, args.unknown_margin, args.bins)
+    print(render(card))
     if args.json:
-        write_json(args.json, {"model": manifest["name"], "version": manifest["version"], "sha256": manifest["sha256"], "data": args.data, "split": args.split, **data})
+        write_json(args.json, {"model": manifest["name"], "version": manifest["version"], "sha256": manifest["sha256"], "data": args.data, "split": args.split, **data, "card": card})
+    if args.card:
+        write_json(args.card, card)
+    if args.attach_card:
+        log(f"model card attached to {attach_card(args.model, args.manifest, card)}")
     return 0
 
 

@@ -1,11 +1,18 @@
-"""Export a ResNet50 gender checkpoint to ONNX, check it, and write its manifest.
+"""Export a gender checkpoint to ONNX, check it, and write its manifest.
 
     python -m crowdlens_tools.export --checkpoint models/resnet50.pth --out models/resnet50.onnx
-    python -m crowdlens_tools.export --random-init --out .cache/models/resnet50-random.onnx   # benchmarks/tests
+    python -m crowdlens_tools.export --checkpoint models/resnet50.pth --out models/resnet50-int8.onnx \
+        --precision int8 --calibration-data /data/celeba
+    python -m crowdlens_tools.export --random-init --arch resnet18 --out .cache/models/resnet18-random.onnx   # benchmarks/tests
 
-The checkpoint may be one written by train.py, a plain state_dict of a
-torchvision resnet50 whose fc has 2 outputs [female, male], or (with
---trust-pickle) a whole pickled model. The graph has one input `input`
+The checkpoint may be one written by train.py (it names its architecture), a
+plain state_dict of a torchvision model (--arch, default resnet50) whose last
+Linear has 2 outputs [female, male], or (with --trust-pickle) a whole pickled
+model. --precision int8 quantises statically (QDQ, per-channel weights) with
+calibration images from the training split of --calibration-data; fp16 halves
+the weights; both keep float32 input/output and are refused unless their
+top-1 agreement with the fp32 graph on held-out images reaches
+--min-agreement. bf16 is refused (no onnxruntime CPU kernels). The graph has one input `input`
 float32 [N,3,224,224] (N dynamic) and one output `logits` [N,2], opset 17.
 ONNX Runtime must reproduce PyTorch's logits on random inputs within
 --tolerance (max abs diff, default 1e-3) or nothing is written. The manifest
@@ -22,7 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .common import INPUT_SIZE, LABELS, build_resnet50, fail, load_classifier, log, preprocessing_record, sha256_file, write_json
+from .architectures import ARCHS, DEFAULT_ARCH, build_model, count_parameters, describe
+from .common import INPUT_SIZE, LABELS, fail, load_classifier, log, preprocessing_record, sha256_file, write_json
+from .precision import PRECISIONS, lower_precision
 
 MANIFEST_SCHEMA_VERSION = 1
 
@@ -31,10 +40,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="crowdlens_tools.export", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", help=".pth: train.py checkpoint, state_dict, or whole model (with --trust-pickle)")
-    src.add_argument("--random-init", action="store_true", help="untrained ResNet50 (benchmarks and tests only: its outputs mean nothing)")
+    src.add_argument("--random-init", action="store_true", help="untrained model (benchmarks and tests only: its outputs mean nothing)")
+    p.add_argument("--arch", choices=list(ARCHS), help=f"architecture of --random-init or of a plain state_dict (default {DEFAULT_ARCH}); train.py checkpoints name their own")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="fp32 (default), fp16, int8 (static QDQ); bf16 is refused")
+    p.add_argument("--calibration-data", help="CelebA folder or female/ male/: int8 calibration (train split) and agreement (held-out) images")
+    p.add_argument("--calibration-images", type=int, default=64, help="training images int8 calibrates on")
+    p.add_argument("--agreement-images", type=int, default=200, help="held-out images the agreement with fp32 is measured on")
+    p.add_argument("--min-agreement", type=float, default=0.98, help="refuse a lower-precision model whose top-1 agreement with fp32 is below this")
     p.add_argument("--trust-pickle", action="store_true", help="allow loading a whole pickled model (runs code from the file)")
     p.add_argument("--out", required=True, help="output .onnx path; the manifest goes next to it")
-    p.add_argument("--name", default="crowdlens-resnet50-gender")
+    p.add_argument("--name", help="model family; default crowdlens-<arch>-gender")
     p.add_argument("--version", help="model version published with predictions; default: the date and sha256 prefix")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--tolerance", type=float, default=1e-3, help="max abs logit difference ONNX Runtime vs PyTorch")
@@ -99,12 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     meta: dict[str, Any] = {}
     if args.random_init:
         torch.manual_seed(args.seed)
-        model = build_resnet50(None, warn_random=False).eval()
+        arch = args.arch or DEFAULT_ARCH
+        model = build_model(arch, None, warn_random=False).eval()
         initial = "random-init"
     else:
-        model, meta = load_classifier(args.checkpoint, trust_pickle=args.trust_pickle)
+        model, meta = load_classifier(args.checkpoint, trust_pickle=args.trust_pickle, arch=args.arch)
+        arch = meta["arch"]
         recipe = meta.get("recipe") or {}
-        initial = "trained" + (f" from {recipe['imagenet_weights']}" if recipe.get("imagenet_weights") else " from random init" if recipe else "")
+        if recipe.get("initialWeights"):
+            initial = f"trained from {recipe['initialWeights']}"
+        else:  # older checkpoints and plain state_dicts
+            initial = "trained" + (f" from {recipe['imagenet_weights']}" if recipe.get("imagenet_weights") else " from random init" if recipe else "")
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -115,16 +135,26 @@ def main(argv: list[str] | None = None) -> int:
     if not diff <= args.tolerance:
         os.remove(tmp)
         fail(f"ONNX Runtime disagrees with PyTorch by {diff:.3e} > {args.tolerance:.0e}: not writing {out}")
-    os.replace(tmp, out)
+    precision_record: dict[str, Any] | None = None
+    if args.precision == "fp32":
+        os.replace(tmp, out)
+    else:
+        try:
+            precision_record = lower_precision(
+                args.precision, tmp, str(out), args.calibration_data, args.calibration_images, args.agreement_images, args.min_agreement
+            )
+        finally:
+            os.remove(tmp)
 
     digest = sha256_file(out)
     created = datetime.now(timezone.utc).replace(microsecond=0)
     recipe = meta.get("recipe") or {}
     manifest = {
         "schemaVersion": MANIFEST_SCHEMA_VERSION,
-        "name": args.name,
+        "name": args.name or f"crowdlens-{arch.replace('_', '-')}-gender",
         "version": args.version or f"{created:%Y%m%d}-{digest[:12]}",
-        "architecture": "torchvision resnet50, fc 2048->2",
+        "architecture": describe(model, arch),
+        "precision": args.precision,
         "format": "onnx",
         "opset": args.opset,
         "input": {"name": "input", "shape": ["N", 3, args.input_size, args.input_size], "layout": "NCHW", "dtype": "float32", "colorSpace": "RGB"},
@@ -142,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
             "epochs": meta.get("epoch"),
             "evaluation": meta.get("report"),
             "maxAbsDiffVsTorch": diff,
+            "arch": arch,
+            "parameters": count_parameters(model),
+            "precision": precision_record,
         },
         "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }

@@ -1,9 +1,12 @@
-"""Train the ResNet50 gender classifier with the study's recipe on a CelebA-layout folder.
+"""Train a gender classifier with the study's recipe on a CelebA-layout folder.
 
     python -m crowdlens_tools.train --data /data/celeba --subset 5000 --out models/resnet50.pth
-    python -m crowdlens_tools.train --data /data/celeba --full --augment --imagenet-weights resnet50-0676ba61.pth
+    python -m crowdlens_tools.train --data /data/celeba --full --augment --pretrained resnet50-0676ba61.pth
+    python -m crowdlens_tools.train --arch convnext_tiny --pretrained convnext_tiny-983f1562.pth --data /data/celeba
 
-Recipe (docs/architecture.md, "Model contract"): torchvision ResNet50, fc -> 2 logits
+Recipe (docs/architecture.md, "Model contract"): torchvision ResNet50 (or --arch: resnet18,
+googlenet, vgg19, mobilenet_v2, efficientnet_b0, convnext_tiny, vit_b_16),
+its last Linear -> 2 logits
 [female, male], CelebA `Male` -1/1 -> 0/1, hash de-duplication, 5,000 images
 split 80/20 with random_state 42, Adam lr 1e-3, batch 32, 10 epochs,
 CrossEntropyLoss. `--full` uses the whole dataset with CelebA's official
@@ -22,11 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .architectures import ARCHS, DEFAULT_ARCH, build_model, count_parameters
 from .common import (
     LABELS,
     ImageDataset,
     Sample,
-    build_resnet50,
     dedupe,
     eval_transform,
     fail,
@@ -51,7 +54,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--test-size", type=float, default=0.2, help="held-out fraction in --subset mode")
     p.add_argument("--seed", type=int, default=42, help="random_state for sampling and the split (the study: 42)")
     p.add_argument("--augment", action="store_true", help="RandomHorizontalFlip, RandomRotation, ColorJitter, RandomErasing")
-    p.add_argument("--imagenet-weights", help="torchvision resnet50 ImageNet state_dict (.pth); random init without it")
+    p.add_argument("--arch", default=DEFAULT_ARCH, choices=list(ARCHS), help="torchvision architecture (default: the study's resnet50)")
+    p.add_argument(
+        "--pretrained",
+        "--imagenet-weights",
+        dest="imagenet_weights",
+        help="torchvision ImageNet state_dict (.pth) for --arch, e.g. resnet50-0676ba61.pth; random init without it",
+    )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -145,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     splits = select_samples(args)
 
     recipe = {
-        "arch": "resnet50",
+        "arch": args.arch,
+        "initialWeights": f"pretrained:{os.path.basename(args.imagenet_weights)}" if args.imagenet_weights else "random-init",
         "labels": list(LABELS),
         "data": os.path.abspath(args.data),
         "subset": None if args.full else args.subset,
@@ -164,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     # A resumed run gets its weights from the checkpoint.
-    model = build_resnet50(None if args.resume else args.imagenet_weights, warn_random=not args.resume).to(device)
+    model = build_model(args.arch, None if args.resume else args.imagenet_weights, warn_random=not args.resume).to(device)
+    recipe["parameters"] = count_parameters(model)
+    log(f"{args.arch}: {recipe['parameters'] / 1e6:.1f} M parameters, {recipe['initialWeights']}")
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     start_epoch = 0
     payload: dict[str, Any] | None = None
@@ -174,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         if ckpt.get("format") != CHECKPOINT_FORMAT:
             fail(f"{args.resume} is not a checkpoint written by this tool (format {ckpt.get('format')!r})")
         old = ckpt.get("recipe", {})
+        if ckpt.get("arch", DEFAULT_ARCH) != args.arch:
+            fail(f"{args.resume} is a {ckpt.get('arch', DEFAULT_ARCH)} checkpoint, not --arch {args.arch}")
         for key in SPLIT_ARGS:
             mine = recipe["data"] if key == "data" else recipe.get(key)
             if key in old and old[key] != mine:
@@ -227,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         history.append(entry)
         log(json.dumps(entry))
         payload = {
-            "format": CHECKPOINT_FORMAT, "arch": "resnet50", "labels": list(LABELS), "state_dict": model.state_dict(),
+            "format": CHECKPOINT_FORMAT, "arch": args.arch, "labels": list(LABELS), "state_dict": model.state_dict(),
             "optimizer": optimizer.state_dict(), "epoch": epoch, "recipe": recipe, "history": plain(history),
             "torch": str(torch.__version__),
         }
@@ -237,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"nothing to train: the checkpoint already has {start_epoch} of {args.epochs} epochs")
     yt, yp = predict(model, eval_loader("test"), device, progress, "test")
     text, data = report(yt, yp)
+    weights = recipe["initialWeights"] + ("" if args.imagenet_weights else " (no --pretrained: not the study's ImageNet fine-tuning)")
+    print(f"Architecture: {args.arch}, {recipe['parameters']:,} parameters, initial weights: {weights}\n")
     print(text)
     if payload is None:
         fail("no epoch was trained and nothing was resumed: --epochs must be >= 1")
