@@ -583,6 +583,19 @@
     ($('login-user').value ? $('login-pass') : $('login-user')).focus();
   }
 
+  /** Footer: which model counts, and how well it was measured ("unmeasured" when it never was). */
+  async function loadModel() {
+    const res = await fetch('/api/models').catch(() => null);
+    if (!res || res.status === 404) {
+      $('model').textContent = 'Model: served by the inference process (its /api/models has the model card).';
+      return;
+    }
+    if (!res.ok) return;
+    const { active } = await res.json();
+    $('model').textContent = `Model: ${active.name} ${active.version} · ${active.headline}`;
+    $('model').classList.toggle('unmeasured', !active.measured);
+  }
+
   async function start() {
     const res = await fetch('/api/auth/me');
     if (res.status === 401) return showLogin();
@@ -595,6 +608,7 @@
     $('login-pass').value = '';
     connectLive();
     loadRange();
+    loadModel();
   }
 
   document.addEventListener('DOMContentLoaded', () => {

@@ -6,8 +6,11 @@ import type { Logger } from 'pino';
 import { JpegDecoder } from './adapters/jpeg-decoder';
 import { InferenceMetrics } from './services/inference-metrics';
 import { InferenceService } from './services/inference.service';
+import { ActiveModelService } from './services/active-model.service';
+import { INFERENCE_CONTROLLERS } from './controllers';
 
 @Module({
+  controllers: INFERENCE_CONTROLLERS,
   providers: [
     {
       provide: GENDER_CLASSIFIER,
@@ -18,6 +21,7 @@ import { InferenceService } from './services/inference.service';
     JpegDecoder,
     InferenceMetrics,
     InferenceService,
+    ActiveModelService,
   ],
   exports: [InferenceService],
 })

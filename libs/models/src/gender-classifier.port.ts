@@ -1,3 +1,5 @@
+import type { ModelCard } from './manifest/model-card';
+
 /** A decoded 224x224 RGB face crop, row-major, 3 bytes per pixel. */
 export interface RgbImage {
   readonly width: number;
@@ -17,6 +19,11 @@ export interface ClassifierInfo {
   readonly runtime: string;
   /** sha256 of the model file, as its validated manifest states; absent for models without a manifest. */
   readonly sha256?: string;
+  /** e.g. "torchvision resnet50, fc 2048->2"; from the manifest where there is one. */
+  readonly architecture?: string;
+  readonly precision?: string;
+  /** How good the model is, for whom (`evaluate --attach-card`); null = never measured. */
+  readonly card?: ModelCard | null;
 }
 
 /**

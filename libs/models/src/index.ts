@@ -3,6 +3,7 @@ export * from './batching/dynamic-batcher';
 export * from './faceapi/faceapi-gender-classifier';
 export * from './classifier.factory';
 export * from './manifest/model-manifest';
+export * from './manifest/model-card';
 export * from './preprocess/torchvision-preprocess';
 export * from './onnx/onnx-gender-classifier';
 export * from './onnx/provider-session';

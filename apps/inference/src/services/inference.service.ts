@@ -54,7 +54,11 @@ export class InferenceService implements OnApplicationBootstrap, BeforeApplicati
     );
     this.started = true;
     this.metrics.model(this.classifier.info);
-    this.logger.info({ model: this.classifier.info, batcher: this.config.batcher }, 'inference consuming face crops');
+    const { name, version, runtime, precision, card } = this.classifier.info;
+    this.logger.info(
+      { model: { name, version, runtime, precision, accuracy: card?.accuracy ?? 'unmeasured' }, batcher: this.config.batcher },
+      'inference consuming face crops',
+    );
   }
 
   async handle(crop: FaceCrop): Promise<void> {

@@ -11,7 +11,15 @@ export class FaceApiGenderClassifier implements GenderClassifier {
   private runtime = 'tfjs';
 
   get info(): ClassifierInfo {
-    return { name: 'faceapi-age-gender', version: '1.7.15', runtime: this.runtime };
+    return {
+      name: 'faceapi-age-gender',
+      version: '1.7.15',
+      runtime: this.runtime,
+      architecture: "face-api age/gender head (112x112)",
+      precision: 'fp32',
+      // No labelled measurement of this head exists in the project: say so rather than guess.
+      card: null,
+    };
   }
 
   async load(): Promise<void> {

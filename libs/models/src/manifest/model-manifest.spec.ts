@@ -11,6 +11,7 @@ import {
   type GraphSignature,
   type ModelManifest,
 } from './model-manifest';
+import type { ModelCard } from './model-card';
 
 const dir = mkdtempSync(join(tmpdir(), 'crowdlens-manifest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,6 +25,7 @@ const valid = (): ModelManifest => ({
   name: 'crowdlens-resnet50-gender',
   version: 'test-1',
   architecture: 'torchvision resnet50, fc 2048->2',
+  precision: 'fp32',
   format: 'onnx',
   opset: 17,
   input: { name: 'input', shape: ['N', 3, 224, 224], layout: 'NCHW', dtype: 'float32', colorSpace: 'RGB' },
@@ -39,6 +41,29 @@ const valid = (): ModelManifest => ({
   sha256: createHash('sha256').update(modelBytes).digest('hex'),
   source: { tool: 'test', framework: 'none', checkpoint: null, initialWeights: 'random-init', dataset: null },
   created: '2026-01-01T00:00:00Z',
+});
+
+/** A card as model_card.py writes it, measured on the file with `sha256`. */
+const card = (sha256: string): ModelCard => ({
+  cardVersion: 1,
+  model: { name: 'crowdlens-resnet50-gender', version: 'test-1', sha256, file: 'model.onnx' },
+  data: { source: '/data/celeba', split: 'test', images: 10 },
+  measuredAt: '2026-01-02T00:00:00Z',
+  accuracy: 0.8,
+  perClass: {
+    female: { precision: 0.8, recall: 0.8, f1: 0.8, support: 5 },
+    male: { precision: 0.8, recall: 0.8, f1: 0.8, support: 5 },
+  },
+  confusionMatrix: {
+    labels: ['female', 'male'],
+    rowsTrueColumnsPredicted: [
+      [4, 1],
+      [1, 4],
+    ],
+  },
+  calibration: { ece: 0.05, bins: [{ lower: 0.5, upper: 1, count: 10, meanConfidence: 0.85, accuracy: 0.8 }] },
+  decision: { threshold: 0.5, unknownMargin: 0.1, decidedShare: 0.9, accuracyWhenDecided: 0.85 },
+  groups: [{ attribute: 'Young', value: true, count: 6, accuracy: 5 / 6 }],
 });
 
 let n = 0;
@@ -106,6 +131,29 @@ describe('loadManifest + verifyModelAgainstManifest', () => {
     expect(await check({ ...valid(), preprocessing: pre })).toMatchObject({
       problem: 'contract-violation',
       message: /mean/,
+    });
+  });
+
+  it('reads an older manifest without precision as fp32, and refuses a precision the service cannot run', async () => {
+    const { precision: _omitted, ...old } = valid();
+    const m = await loadManifest(writeManifest(old), modelPath);
+    expect(m.precision).toBe('fp32');
+    const bf16 = await check({ ...valid(), precision: 'bf16' });
+    expect(bf16).toMatchObject({ problem: 'manifest-invalid', message: /precision/ });
+  });
+
+  it("accepts a model card measured on this file and refuses one measured on another", async () => {
+    const ok = writeManifest({ ...valid(), card: card(valid().sha256) });
+    const m = await loadManifest(ok, modelPath);
+    await expect(verifyModelAgainstManifest(modelPath, m, ok)).resolves.toBeUndefined();
+    expect(m.card?.accuracy).toBe(0.8);
+    const other = await check({ ...valid(), card: card('e'.repeat(64)) });
+    expect(other).toMatchObject({ problem: 'contract-violation', message: /card was measured on another file/ });
+    // A card missing its calibration is not a card.
+    const { calibration: _c, ...partial } = card(valid().sha256);
+    expect(await check({ ...valid(), card: partial })).toMatchObject({
+      problem: 'manifest-invalid',
+      message: /card\.calibration/,
     });
   });
 

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { ModelCardSchema } from './model-card';
 
 /** Label order of the model contract: logits[0] = female, logits[1] = male. */
 export const MODEL_LABELS = ['female', 'male'] as const;
@@ -28,7 +29,11 @@ export const ModelManifestSchema = z
     schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
     name: z.string().min(1).describe('model family, e.g. crowdlens-resnet50-gender'),
     version: z.string().min(1).describe('published with every prediction; accuracy is reported per version'),
-    architecture: z.string().min(1).describe('e.g. torchvision resnet50, fc -> 2'),
+    architecture: z.string().min(1).describe('e.g. torchvision resnet50, fc 2048->2'),
+    precision: z
+      .enum(['fp32', 'fp16', 'int8'])
+      .default('fp32')
+      .describe('weights/compute precision; input and output stay float32 at every precision'),
     format: z.literal('onnx'),
     opset: z.number().int().positive(),
     input: z
@@ -81,6 +86,7 @@ export const ModelManifestSchema = z
       })
       .describe('provenance: how the weights were made'),
     created: z.iso.datetime({ offset: true }),
+    card: ModelCardSchema.optional().describe('model card from `evaluate --attach-card`; absent = unmeasured'),
   })
   .strict();
 
@@ -195,6 +201,12 @@ export function checkManifestContract(manifest: ModelManifest, modelPath: string
     fail(
       'contract-violation',
       `preprocessing mean ${JSON.stringify(pre.mean)} / std ${JSON.stringify(pre.std)} are not the ImageNet values of the model contract`,
+    );
+  }
+  if (manifest.card && manifest.card.model.sha256 !== manifest.sha256) {
+    fail(
+      'contract-violation',
+      `the model card was measured on another file (sha256 ${manifest.card.model.sha256}), not this manifest's ${manifest.sha256}`,
     );
   }
   const [, classes] = manifest.output.shape;

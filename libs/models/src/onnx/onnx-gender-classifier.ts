@@ -61,7 +61,14 @@ export class OnnxGenderClassifier implements GenderClassifier {
       name: this.manifest?.name ?? 'onnx',
       version: this.manifest?.version ?? 'unloaded',
       runtime: `onnxruntime-${this.activeProvider}`,
-      ...(this.manifest ? { sha256: this.manifest.sha256 } : {}),
+      ...(this.manifest
+        ? {
+            sha256: this.manifest.sha256,
+            architecture: this.manifest.architecture,
+            precision: this.manifest.precision,
+            card: this.manifest.card ?? null,
+          }
+        : {}),
     };
   }
 
