@@ -106,6 +106,9 @@ describe('ResNet50: train -> export -> serve', () => {
         runtime: 'onnxruntime-cpu',
         // The served file's own checksum (what crowdlens_model_info reports).
         sha256: createHash('sha256').update(readFileSync(model)).digest('hex'),
+        architecture: 'torchvision resnet50, fc 2048->2',
+        precision: 'fp32',
+        card: null,
       });
       const scores = await classifier.classify(crops);
       expect(scores).toHaveLength(crops.length);

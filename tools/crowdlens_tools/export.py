@@ -107,6 +107,13 @@ def check_against_torch(model, out: str, size: int, tolerance: float, seed: int)
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.precision == "bf16":  # before the slow export: it could never be written
+        lower_precision("bf16", "", args.out, None, 0, 0, 0.0)
+    if not 0 <= args.min_agreement <= 1:
+        fail("--min-agreement is a fraction of images, 0..1")
+    if args.precision != "fp32" and not args.calibration_data:
+        fail(f"--precision {args.precision} needs --calibration-data (a CelebA folder or female/ male/): "
+             "int8 calibrates on its training images, and every lower precision is checked against fp32 on held-out ones")
     import onnxruntime
     import torch
     import torchvision
