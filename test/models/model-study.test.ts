@@ -170,9 +170,10 @@ describe('int8 ResNet50', () => {
       // Barely trained on shapes: agreement is measured and printed, but the gate is opened for this test.
       ...['--calibration-data', celeba, '--calibration-images', '16', '--min-agreement', '0'],
     ]);
-    const agreement = /int8 vs fp32 on (\d+) held-out images: top-1 agreement ([0-9.]+), max P\(male\) difference ([0-9.]+)/.exec(
-      out.stdout,
-    );
+    const agreement =
+      /int8 vs fp32 on (\d+) held-out images: top-1 agreement ([0-9.]+), max P\(male\) difference ([0-9.]+)/.exec(
+        out.stdout,
+      );
     expect(agreement, out.stdout).not.toBeNull();
     const manifest = manifestOf(model);
     expect(manifest.precision).toBe('int8');

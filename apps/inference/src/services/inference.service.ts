@@ -56,7 +56,10 @@ export class InferenceService implements OnApplicationBootstrap, BeforeApplicati
     this.metrics.model(this.classifier.info);
     const { name, version, runtime, precision, card } = this.classifier.info;
     this.logger.info(
-      { model: { name, version, runtime, precision, accuracy: card?.accuracy ?? 'unmeasured' }, batcher: this.config.batcher },
+      {
+        model: { name, version, runtime, precision, accuracy: card?.accuracy ?? 'unmeasured' },
+        batcher: this.config.batcher,
+      },
       'inference consuming face crops',
     );
   }

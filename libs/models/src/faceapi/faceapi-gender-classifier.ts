@@ -15,7 +15,7 @@ export class FaceApiGenderClassifier implements GenderClassifier {
       name: 'faceapi-age-gender',
       version: '1.7.15',
       runtime: this.runtime,
-      architecture: "face-api age/gender head (112x112)",
+      architecture: 'face-api age/gender head (112x112)',
       precision: 'fp32',
       // No labelled measurement of this head exists in the project: say so rather than guess.
       card: null,

@@ -9,9 +9,7 @@ import { z } from 'zod';
 const Fraction = z.number().min(0).max(1);
 const Count = z.number().int().min(0);
 
-const ClassMetricsSchema = z
-  .object({ precision: Fraction, recall: Fraction, f1: Fraction, support: Count })
-  .strict();
+const ClassMetricsSchema = z.object({ precision: Fraction, recall: Fraction, f1: Fraction, support: Count }).strict();
 
 export const ModelCardSchema = z
   .object({

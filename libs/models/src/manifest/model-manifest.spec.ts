@@ -142,7 +142,7 @@ describe('loadManifest + verifyModelAgainstManifest', () => {
     expect(bf16).toMatchObject({ problem: 'manifest-invalid', message: /precision/ });
   });
 
-  it("accepts a model card measured on this file and refuses one measured on another", async () => {
+  it('accepts a model card measured on this file and refuses one measured on another', async () => {
     const ok = writeManifest({ ...valid(), card: card(valid().sha256) });
     const m = await loadManifest(ok, modelPath);
     await expect(verifyModelAgainstManifest(modelPath, m, ok)).resolves.toBeUndefined();
