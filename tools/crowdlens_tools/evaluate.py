@@ -63,10 +63,16 @@ def check_manifest(model: str, manifest_path: str | None) -> dict:
 def select(data: str, split: str, limit: int, progress: bool) -> tuple[list, int]:
     samples = read_any(data)
     if samples and samples[0].partition is not None and split != "all":
-        samples = [s for s in samples if s.partition == SPLITS[split]]
-    elif split not in ("all", "test") and (not samples or samples[0].partition is None):
-        log(f"warning: {data} has no partition file; --split {split} ignored")
-    samples, dropped = dedupe(samples, limit=limit or None, progress=progress)
+        # De-duplicate over every partition, train first (as train.py --full does), so a test
+        # file that is a byte copy of a training image is not counted as held-out.
+        ordered = sorted(samples, key=lambda s: s.partition if s.partition is not None else 99)
+        unique, dropped = dedupe(ordered, progress=progress)
+        samples = [s for s in unique if s.partition == SPLITS[split]]
+        samples = samples[:limit] if limit else samples
+    else:
+        if split not in ("all", "test") and (not samples or samples[0].partition is None):
+            log(f"warning: {data} has no partition file; --split {split} ignored")
+        samples, dropped = dedupe(samples, limit=limit or None, progress=progress)
     if not samples:
         fail(f"no images to evaluate in {data}")
     return samples, dropped

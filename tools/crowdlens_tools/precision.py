@@ -43,7 +43,10 @@ def split_images(data: str, calibration: int, held_out: int) -> tuple[list[Sampl
     agreement. A female/male folder has no partition: its de-duplicated images
     are split in order, calibration first.
     """
-    samples, _ = dedupe(read_any(data), progress=False)
+    samples = read_any(data)
+    # Train first, so a held-out file that copies a training image is dropped as the duplicate.
+    samples = sorted(samples, key=lambda s: s.partition if s.partition is not None else 0)
+    samples, _ = dedupe(samples, progress=False)
     if samples and samples[0].partition is not None:
         calib = [s for s in samples if s.partition == 0][:calibration]
         held = [s for s in samples if s.partition != 0][:held_out]
