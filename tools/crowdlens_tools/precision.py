@@ -71,14 +71,42 @@ class _Reader:
         return None if batch is None else {self._name: batch}
 
 
+def fold_identity_initializers(src: str, dst: str) -> int:
+    """Rewires `Identity(initializer)` nodes to the initializer itself.
+
+    The TorchScript exporter feeds most Conv biases through such Identity
+    nodes; the quantiser only quantises a bias that is an initializer, and a
+    float bias keeps the Conv out of ORT's int8 QLinearConv fusion.
+    """
+    import onnx
+
+    model = onnx.load(src)
+    graph = model.graph
+    inits = {i.name for i in graph.initializer}
+    alias = {n.output[0]: n.input[0] for n in graph.node if n.op_type == "Identity" and n.input[0] in inits}
+    graph_outputs = {o.name for o in graph.output}
+    alias = {k: v for k, v in alias.items() if k not in graph_outputs}
+    keep = [n for n in graph.node if not (n.op_type == "Identity" and n.output[0] in alias)]
+    for node in keep:
+        for i, name in enumerate(node.input):
+            if name in alias:
+                node.input[i] = alias[name]
+    del graph.node[:]
+    graph.node.extend(keep)
+    onnx.save(model, dst)
+    return len(alias)
+
+
 def quantize_int8(fp32: str, out: str, calibration: Sequence[Sample], input_name: str = "input") -> dict[str, Any]:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
+    folded = f"{out}.fold.onnx"
     prepared = f"{out}.prep.onnx"
     try:
+        fold_identity_initializers(fp32, folded)
         # Folds and infers shapes first, as onnxruntime recommends before static quantisation.
-        quant_pre_process(fp32, prepared, skip_symbolic_shape=True)
+        quant_pre_process(folded, prepared, skip_symbolic_shape=True)
         quantize_static(
             prepared,
             out,
@@ -90,8 +118,9 @@ def quantize_int8(fp32: str, out: str, calibration: Sequence[Sample], input_name
             calibrate_method=CalibrationMethod.MinMax,
         )
     finally:
-        if os.path.exists(prepared):
-            os.remove(prepared)
+        for path in (folded, prepared):
+            if os.path.exists(path):
+                os.remove(path)
     return {
         "method": "onnxruntime quantize_static",
         "format": "QDQ",
