@@ -651,6 +651,14 @@ describe('dashboard in Chromium', () => {
     await expect(page.evaluate(async () => (await fetch('/api/stats/groups')).status)).resolves.toBe(200);
     const cameras = await page.evaluate(async () => (await fetch('/api/cameras')).status);
     expect(cameras).toBe(403);
+    // The footer names the active model and, since the bundled head has no model card, says it is unmeasured.
+    await page
+      .getByTestId('model')
+      .filter({ hasText: 'Model: faceapi-age-gender 1.7.15' })
+      .waitFor({ timeout: 10_000 });
+    await expect(page.getByTestId('model').textContent()).resolves.toMatch(
+      /· unmeasured: this model carries no model card/,
+    );
     expect(pageErrors).toEqual([]);
   });
 
@@ -675,6 +683,11 @@ describe('dashboard in Chromium', () => {
         .filter({ hasText: 'Only one store (only-store)' })
         .waitFor({ timeout: 15_000 });
       await expect(other.getByTestId('stores-table').isVisible()).resolves.toBe(false);
+      // An analytics-only process does not run the model: the footer says where its card is.
+      await other
+        .getByTestId('model')
+        .filter({ hasText: 'served by the inference process' })
+        .waitFor({ timeout: 10_000 });
     } finally {
       await other.close();
       await solo.close();
