@@ -3,6 +3,8 @@ export * from './retry-later.error';
 export * from './in-memory/bounded-queue';
 export * from './in-memory/in-memory-bus';
 export * from './kafka/kafka-bus';
+export * from './kafka/group-pinning';
+export * from './kafka/send-queue';
 export * from './kafka/kafkajs-logger';
 export * from './kafka/binary-codec';
 export * from './kafka/kafka-security';

@@ -44,10 +44,21 @@ export interface TopicGroupStats {
   readonly queued: number;
 }
 
+/** The producer's queue, where the adapter has one (Kafka). */
+export interface SendQueueStats {
+  readonly queuedMessages: number;
+  readonly queuedBytes: number;
+  /** Publishes waiting for room right now (the queue is full: backpressure). */
+  readonly waiting: number;
+  /** Publishes that ever had to wait for room. */
+  readonly waitedTotal: number;
+}
+
 export interface BusStats {
   readonly published: Readonly<Record<string, number>>;
   readonly deadLettered: number;
   readonly groups: readonly TopicGroupStats[];
+  readonly sendQueue?: SendQueueStats;
 }
 
 /**

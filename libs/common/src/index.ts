@@ -1,5 +1,6 @@
 export * from './logger';
 export * from './clock';
+export * from './backoff';
 export * from './tfjs-runtime';
 export * from './repo-root';
 export * from './nest/tokens';

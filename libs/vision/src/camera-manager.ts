@@ -16,7 +16,7 @@ import {
 } from '@crowdlens/contracts';
 import type { Logger } from '@crowdlens/common';
 import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
-import type { BackoffOptions } from './capture/backoff';
+import type { BackoffOptions } from '@crowdlens/common/backoff';
 import { CameraSupervisor } from './capture/camera-supervisor';
 import { FfmpegFrameSource } from './capture/ffmpeg-frame-source';
 import type { FrameSource } from './capture/frame-source.port';

@@ -7,7 +7,6 @@ export * from './capture/capture-error';
 export * from './capture/frame-source.port';
 export * from './capture/raw-frame-splitter';
 export * from './capture/ffmpeg-frame-source';
-export * from './capture/backoff';
 export * from './capture/camera-supervisor';
 export * from './detection/face-detector.port';
 export * from './detection/clamp-detection';

@@ -1,9 +1,14 @@
 import type { Message, Producer, TopicMessages } from 'kafkajs';
+import type { SendQueueStats } from '../message-bus.port';
 
 export interface SendQueueLimits {
   /** Bytes (keys + values) one produce request may carry; stays under the broker's 1 MiB batch limit. */
   readonly maxBatchBytes: number;
   readonly maxBatchMessages: number;
+  /** Messages queued behind the request in flight; more publishes wait for room. */
+  readonly maxQueuedMessages: number;
+  /** Bytes queued behind the request in flight; more publishes wait for room. */
+  readonly maxQueuedBytes: number;
 }
 
 interface Pending {
@@ -22,9 +27,20 @@ interface Pending {
  * rides the next request: no linger delay when idle, full batches under load,
  * and order is kept (one request at a time). Each caller's promise settles
  * when its own message is acknowledged (acks=all) or finally failed.
+ *
+ * Bounded: while `maxQueuedMessages` or `maxQueuedBytes` are queued (a slow
+ * or unreachable broker), a further message waits outside the queue, in
+ * arrival order, and is let in as requests complete — backpressure on the
+ * publisher, whose promise simply takes longer; nothing is dropped. A single
+ * message larger than the byte bound is let in once the queue is empty (the
+ * broker's answer is the error to report). `stats().waitedTotal` counts the waits.
  */
 export class SendQueue {
   private readonly pending: Pending[] = [];
+  /** Publishes waiting for room, oldest first. */
+  private readonly overflow: Pending[] = [];
+  private queuedBytes = 0;
+  private waitedTotal = 0;
   private draining: Promise<void> | null = null;
 
   constructor(
@@ -32,14 +48,31 @@ export class SendQueue {
     private readonly limits: SendQueueLimits,
   ) {}
 
+  /** Messages queued (not counting those waiting for room or in the request in flight). */
   get size(): number {
     return this.pending.length;
+  }
+
+  stats(): SendQueueStats {
+    return {
+      queuedMessages: this.pending.length,
+      queuedBytes: this.queuedBytes,
+      waiting: this.overflow.length,
+      waitedTotal: this.waitedTotal,
+    };
   }
 
   send(topic: string, message: Message): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const bytes = byteLength(message.key) + byteLength(message.value) + 64;
-      this.pending.push({ topic, message, bytes, resolve, reject });
+      const entry = { topic, message, bytes, resolve, reject };
+      // Behind earlier waiters even if it would fit: order is kept.
+      if (this.overflow.length > 0 || !this.hasRoom(bytes)) {
+        this.waitedTotal++;
+        this.overflow.push(entry);
+      } else {
+        this.enqueue(entry);
+      }
       if (!this.draining) this.draining = this.drain();
     });
   }
@@ -51,7 +84,8 @@ export class SendQueue {
 
   private async drain(): Promise<void> {
     try {
-      while (this.pending.length > 0) {
+      while (this.pending.length > 0 || this.overflow.length > 0) {
+        this.admit();
         const batch = this.take();
         const byTopic = new Map<string, Message[]>();
         for (const p of batch) {
@@ -73,6 +107,23 @@ export class SendQueue {
     }
   }
 
+  private hasRoom(bytes: number): boolean {
+    if (this.pending.length === 0) return true;
+    return (
+      this.pending.length < this.limits.maxQueuedMessages && this.queuedBytes + bytes <= this.limits.maxQueuedBytes
+    );
+  }
+
+  private enqueue(entry: Pending): void {
+    this.pending.push(entry);
+    this.queuedBytes += entry.bytes;
+  }
+
+  /** Lets waiting publishes in, oldest first, as far as there is room. */
+  private admit(): void {
+    while (this.overflow.length > 0 && this.hasRoom(this.overflow[0]!.bytes)) this.enqueue(this.overflow.shift()!);
+  }
+
   private take(): Pending[] {
     let bytes = 0;
     let n = 0;
@@ -83,7 +134,10 @@ export class SendQueue {
       bytes += next.bytes;
       n++;
     }
-    return this.pending.splice(0, n);
+    const taken = this.pending.splice(0, n);
+    this.queuedBytes -= bytes;
+    this.admit();
+    return taken;
   }
 }
 

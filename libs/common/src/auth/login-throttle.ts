@@ -4,6 +4,7 @@
  * further failure; and only a few logins run at once, since each costs an
  * scrypt (16 MB, tens of ms of a thread-pool thread). Per process, in memory.
  */
+import { backoffDelay } from '../backoff';
 
 export class LoginThrottledError extends Error {
   constructor(
@@ -78,7 +79,10 @@ export class LoginThrottle {
     const f = this.failures.get(key) ?? { count: 0, until: 0 };
     f.count++;
     const over = f.count - this.opts.freeFailures;
-    if (over > 0) f.until = now + Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** Math.min(over - 1, 30));
+    if (over > 0) {
+      const { baseDelayMs: initialMs, maxDelayMs: maxMs } = this.opts;
+      f.until = now + backoffDelay(over - 1, { initialMs, maxMs, factor: 2, jitter: 0 });
+    }
     this.failures.delete(key); // re-insert: Map order doubles as least-recently-failed order
     this.failures.set(key, f);
     while (this.failures.size > this.opts.maxKeys) this.failures.delete(this.failures.keys().next().value as string);

@@ -3,7 +3,7 @@ import { redactText } from '@crowdlens/config';
 import type { Logger } from '@crowdlens/common';
 import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
 import type { Frame } from '../frame';
-import { ExponentialBackoff, type BackoffOptions } from './backoff';
+import { ExponentialBackoff, type BackoffOptions } from '@crowdlens/common/backoff';
 import { CaptureError } from './capture-error';
 import type { FrameSource } from './frame-source.port';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExponentialBackoff } from './backoff';
+import { ExponentialBackoff, backoffDelay } from './backoff';
 
 describe('ExponentialBackoff', () => {
   it('doubles from the initial delay up to the cap when jitter is off', () => {
@@ -43,5 +43,11 @@ describe('ExponentialBackoff', () => {
     expect(() => new ExponentialBackoff({ initialMs: 0 })).toThrow(RangeError);
     expect(() => new ExponentialBackoff({ initialMs: 10, maxMs: 5 })).toThrow(RangeError);
     expect(() => new ExponentialBackoff({ jitter: 2 })).toThrow(RangeError);
+  });
+
+  it('gives the same delays as a stateless function of the attempt number', () => {
+    const opts = { initialMs: 250, maxMs: 10_000, factor: 2, jitter: 0 };
+    expect([0, 1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, opts))).toEqual([250, 500, 1000, 2000, 4000, 8000, 10_000]);
+    expect(backoffDelay(10_000, opts)).toBe(10_000);
   });
 });
