@@ -1,16 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { CameraIdSchema } from '@crowdlens/contracts';
 import { checkMediaDir, CameraSourceError, parseCameraSource } from './camera-source';
 import { CameraGroupConfigSchema, TimeZoneSchema } from './time-zone';
 import { checkUniqueNames, CountingLineSchema, CountingZoneSchema } from './geometry.schema';
 import { LiveViewConfigSchema } from './live-view.schema';
 
-export const CameraIdSchema = z
-  .string()
-  .regex(
-    /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/,
-    'letters, digits, "-" and "_", at most 64, starting with a letter or digit',
-  );
+// One rule for camera ids, in config and in every message that names a camera.
+export { CameraIdSchema };
 
 export const CameraConfigSchema = z
   .object({

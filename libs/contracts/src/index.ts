@@ -1,4 +1,5 @@
 export * from './topic';
+export * from './ids';
 export * from './face-crops/face-crop.schema';
 export * from './gender-predictions/gender-prediction.schema';
 export * from './camera-status/camera-status.schema';

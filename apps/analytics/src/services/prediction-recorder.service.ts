@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
-import { AGGREGATE_STORE, type AggregateStore, type PredictionRecord } from '@crowdlens/storage';
+import { AGGREGATE_STORE, classifyStoreError, type AggregateStore, type PredictionRecord } from '@crowdlens/storage';
 import { CLOCK, LOGGER, METRICS, Readiness, type Clock } from '@crowdlens/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { Counter, type Registry } from 'prom-client';
@@ -34,6 +34,8 @@ export class PredictionRecorder implements OnApplicationBootstrap, BeforeApplica
     this.writer = new StoreBatchWriter<PredictionRecord>({
       what: 'predictions',
       apply: (records) => store.applyPredictions(records),
+      classify: classifyStoreError,
+      describe: (r) => `prediction ${JSON.stringify(r.predictionId)}`,
       logger,
       applied: new Counter({
         name: 'crowdlens_analytics_predictions_applied_total',
@@ -47,7 +49,12 @@ export class PredictionRecorder implements OnApplicationBootstrap, BeforeApplica
       }),
       failures: new Counter({
         name: 'crowdlens_analytics_store_failures_total',
-        help: 'Failed attempts to store a batch of predictions (each is retried)',
+        help: 'Failed attempts to store a batch of predictions (store unavailable; each is retried)',
+        registers: [registry],
+      }),
+      rejected: new Counter({
+        name: 'crowdlens_analytics_predictions_rejected_total',
+        help: 'Predictions the store refused for good (e.g. data it cannot hold), dead-lettered',
         registers: [registry],
       }),
     });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { TRACK_EVENTS_TOPIC, type TrackEvent } from '@crowdlens/contracts';
-import { AGGREGATE_STORE, type AggregateStore, type TrackEventRecord } from '@crowdlens/storage';
+import { AGGREGATE_STORE, classifyStoreError, type AggregateStore, type TrackEventRecord } from '@crowdlens/storage';
 import { CLOCK, LOGGER, METRICS, Readiness, type Clock } from '@crowdlens/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { Counter, type Registry } from 'prom-client';
@@ -37,6 +37,8 @@ export class TrackEventRecorder implements OnApplicationBootstrap, BeforeApplica
     this.writer = new StoreBatchWriter<TrackEventRecord>({
       what: 'track events',
       apply: (records) => store.applyTrackEvents(records),
+      classify: classifyStoreError,
+      describe: (r) => `track event ${JSON.stringify(r.eventId)}`,
       logger,
       applied: new Counter({
         name: 'crowdlens_analytics_track_events_applied_total',
@@ -50,7 +52,12 @@ export class TrackEventRecorder implements OnApplicationBootstrap, BeforeApplica
       }),
       failures: new Counter({
         name: 'crowdlens_analytics_track_events_store_failures_total',
-        help: 'Failed attempts to store a batch of track events (each is retried)',
+        help: 'Failed attempts to store a batch of track events (store unavailable; each is retried)',
+        registers: [registry],
+      }),
+      rejected: new Counter({
+        name: 'crowdlens_analytics_track_events_rejected_total',
+        help: 'Track events the store refused for good, dead-lettered',
         registers: [registry],
       }),
     });

@@ -11,6 +11,7 @@ export class InferenceMetrics {
   private readonly runTime: Histogram;
   private readonly images: Counter;
   private readonly failures: Counter;
+  private readonly retries: Counter;
   private readonly modelInfo: Gauge<'name' | 'version' | 'sha256' | 'provider'>;
 
   constructor(@Inject(METRICS) registry: Registry) {
@@ -45,7 +46,12 @@ export class InferenceMetrics {
     });
     this.failures = new Counter({
       name: 'crowdlens_inference_failures_total',
-      help: 'Crops that could not be classified',
+      help: 'Crops that could not be classified (undecodable, or the classifier failed on every try): dead-lettered',
+      registers: [registry],
+    });
+    this.retries = new Counter({
+      name: 'crowdlens_inference_retries_total',
+      help: 'Classifier failures retried (the crop is tried again, with backoff, a bounded number of times)',
       registers: [registry],
     });
     this.modelInfo = new Gauge({
@@ -75,5 +81,9 @@ export class InferenceMetrics {
 
   failure(): void {
     this.failures.inc();
+  }
+
+  retry(): void {
+    this.retries.inc();
   }
 }

@@ -1,6 +1,12 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
-import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
+import { MESSAGE_BUS, RetryLaterError, type MessageBus, type Subscription } from '@crowdlens/bus';
 import {
   FACE_CROPS_TOPIC,
   GENDER_PREDICTIONS_TOPIC,
@@ -18,6 +24,7 @@ import {
 import { LOGGER, Readiness } from '@crowdlens/common';
 import type { Logger } from 'pino';
 import { JpegDecoder } from '../adapters/jpeg-decoder';
+import { CLASSIFY_RETRY, ClassifyRetry, DEFAULT_CLASSIFY_RETRY, type ClassifyRetryOptions } from './classify-retry';
 import { InferenceMetrics } from './inference-metrics';
 
 export const INFERENCE_GROUP = 'crowdlens-inference';
@@ -26,6 +33,7 @@ export const INFERENCE_GROUP = 'crowdlens-inference';
 @Injectable()
 export class InferenceService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly batcher: DynamicBatcher<RgbImage, GenderScore>;
+  private readonly retry: ClassifyRetry;
   private subscription: Subscription | null = null;
   private started = false;
 
@@ -36,7 +44,12 @@ export class InferenceService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly decoder: JpegDecoder,
     private readonly metrics: InferenceMetrics,
+    @Optional() @Inject(CLASSIFY_RETRY) retry: ClassifyRetryOptions | null = null,
   ) {
+    this.retry = new ClassifyRetry(retry ?? DEFAULT_CLASSIFY_RETRY, (err, attempt) => {
+      this.metrics.retry();
+      this.logger.warn({ err: err.message, attempt }, 'classifier failed; the crop is tried again');
+    });
     this.batcher = new DynamicBatcher(config.batcher, (images) => this.classifier.classify(images), {
       onBatch: (report) => this.metrics.batch(report),
       onReportError: (err) => this.logger.error({ err }, 'batch metrics not recorded'),
@@ -64,15 +77,28 @@ export class InferenceService implements OnApplicationBootstrap, BeforeApplicati
     );
   }
 
+  /**
+   * An undecodable image is the crop's fault: it throws at once and the bus
+   * dead-letters it. A classifier failure is retried (ClassifyRetry) and the
+   * crop dead-lettered only once the tries are spent.
+   */
   async handle(crop: FaceCrop): Promise<void> {
     const started = performance.now();
-    let score: GenderScore;
+    const where = `crop ${crop.cropId} (camera ${crop.cameraId})`;
+    let image: RgbImage;
     try {
-      const image = await this.decoder.decode(crop.jpeg, crop.width, crop.height);
-      score = await this.batcher.submit(image);
+      image = await this.decoder.decode(crop.jpeg, crop.width, crop.height);
     } catch (err) {
       this.metrics.failure();
-      throw new Error(`crop ${crop.cropId} (camera ${crop.cameraId}): ${(err as Error).message}`);
+      throw new Error(`${where}: undecodable image: ${(err as Error).message}`);
+    }
+    let score: GenderScore;
+    try {
+      score = await this.retry.run(() => this.batcher.submit(image));
+    } catch (err) {
+      if (err instanceof RetryLaterError) throw err;
+      this.metrics.failure();
+      throw new Error(`${where}: ${(err as Error).message}`);
     }
     const prediction: GenderPrediction = {
       schemaVersion: GENDER_PREDICTION_SCHEMA_VERSION,
@@ -94,6 +120,8 @@ export class InferenceService implements OnApplicationBootstrap, BeforeApplicati
    * their predictions publish (offsets commit after), then release the model.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    // A crop waiting for its next classifier try is handed back rather than holding the close.
+    this.retry.stop();
     await this.subscription?.close();
     await this.batcher.close();
     await this.classifier.close();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTopic } from '../topic';
+import { CameraIdSchema } from '../ids';
 
 export const CAMERA_STATUS_SCHEMA_VERSION = 1;
 
@@ -10,7 +11,7 @@ export type CameraState = z.infer<typeof CameraStateSchema>;
 export const CameraStatusSchema = z
   .object({
     schemaVersion: z.literal(CAMERA_STATUS_SCHEMA_VERSION),
-    cameraId: z.string().min(1),
+    cameraId: CameraIdSchema,
     name: z.string(),
     group: z.string().optional(),
     url: z.string().describe('redacted source URL'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTopic } from '../topic';
+import { CameraIdSchema, MessageIdSchema } from '../ids';
 
 export const BoxSchema = z
   .object({
@@ -20,9 +21,9 @@ export const FACE_CROP_SCHEMA_VERSION = 1;
 export const FaceCropSchema = z
   .object({
     schemaVersion: z.literal(FACE_CROP_SCHEMA_VERSION),
-    cropId: z.string().min(1).describe('unique per crop; becomes the prediction id'),
-    cameraId: z.string().min(1),
-    trackId: z.string().min(1).describe('tracker id, unique within the camera run'),
+    cropId: MessageIdSchema.describe('unique per crop; becomes the prediction id'),
+    cameraId: CameraIdSchema,
+    trackId: MessageIdSchema.describe('tracker id, unique within the camera run'),
     frameTs: z.number().int().nonnegative().describe('capture time, epoch ms'),
     box: BoxSchema,
     detectionScore: z.number().min(0).max(1),

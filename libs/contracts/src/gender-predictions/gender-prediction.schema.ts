@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTopic } from '../topic';
+import { CameraIdSchema, MessageIdSchema } from '../ids';
 
 export const GENDER_PREDICTION_SCHEMA_VERSION = 1;
 
@@ -10,9 +11,9 @@ export type GenderLabel = z.infer<typeof GenderLabelSchema>;
 export const GenderPredictionSchema = z
   .object({
     schemaVersion: z.literal(GENDER_PREDICTION_SCHEMA_VERSION),
-    predictionId: z.string().min(1).describe('= cropId; the idempotency key for aggregation'),
-    cameraId: z.string().min(1),
-    trackId: z.string().min(1),
+    predictionId: MessageIdSchema.describe('= cropId; the idempotency key for aggregation'),
+    cameraId: CameraIdSchema,
+    trackId: MessageIdSchema,
     frameTs: z.number().int().nonnegative().describe('capture time of the crop, epoch ms'),
     probMale: z.number().min(0).max(1).describe('softmax probability of class 1 (male)'),
     label: GenderLabelSchema,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTopic } from '../topic';
+import { CameraIdSchema, MessageIdSchema } from '../ids';
 
 export const TRACK_EVENT_SCHEMA_VERSION = 1;
 
@@ -35,10 +36,10 @@ export type TrackUnit = z.infer<typeof TrackUnitSchema>;
 export const TrackEventSchema = z
   .object({
     schemaVersion: z.literal(TRACK_EVENT_SCHEMA_VERSION),
-    eventId: z.string().min(1).describe('unique per event: `${trackId}:${kind}:${seq}`; the idempotency key'),
+    eventId: MessageIdSchema.describe('unique per event: `${trackId}:${kind}:${seq}`; the idempotency key'),
     kind: TrackEventKindSchema,
-    cameraId: z.string().min(1),
-    trackId: z.string().min(1).describe("the same id the track's face crops and predictions carry"),
+    cameraId: CameraIdSchema,
+    trackId: MessageIdSchema.describe("the same id the track's face crops and predictions carry"),
     unit: TrackUnitSchema,
     firstSeenTs: z
       .number()
