@@ -24,6 +24,8 @@ export interface CrowdLensProcessOptions {
   readonly logDir: string;
   readonly kafkaBrokers?: readonly string[];
   readonly postgresUrl?: string;
+  /** HTTP port; default a free one, different at each start. */
+  readonly port?: number;
 }
 
 export interface ExitStatus {
@@ -93,7 +95,7 @@ export class CrowdLensProcess {
    */
   static async start(options: CrowdLensProcessOptions, readyTimeoutMs = 120_000): Promise<CrowdLensProcess> {
     for (let attempt = 1; ; attempt++) {
-      const port = await listenOnce(0);
+      const port = options.port ?? (await listenOnce(0));
       const proc = new CrowdLensProcess(options, port);
       try {
         await proc.ready(readyTimeoutMs);

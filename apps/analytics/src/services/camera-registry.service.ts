@@ -4,8 +4,20 @@ import { APP_CONFIG, redactUrl, type AppConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { CAMERA_STATUS_TOPIC, CAMERA_STATUS_SCHEMA_VERSION, type CameraStatus } from '@crowdlens/contracts';
 
-/** Every analytics instance needs every status (not a share of them): one group per process. */
-export const cameraStatusGroup = (): string => `crowdlens-analytics-status-${hostname()}-${process.pid}`;
+/**
+ * Every analytics instance needs every status (not a share of them), so each
+ * has a status group of its own: the one per-instance group in CrowdLens
+ * (predictions and track events use one fixed group that all instances
+ * share). Its id names the instance by host and HTTP port — stable across
+ * restarts, and no two running processes on one host can share a port.
+ * (It used to end in the pid: every restart made a new Kafka group, and the
+ * old one stayed behind with its offsets for the broker's
+ * offsets.retention.minutes, 7 days by default.) Only a process on an
+ * ephemeral port (http.port 0) has nothing stable to go by and uses its pid.
+ */
+export function cameraStatusGroup(httpPort: number, host = hostname(), pid = process.pid): string {
+  return `crowdlens-analytics-status-${host}-${httpPort > 0 ? httpPort : `pid${pid}`}`;
+}
 
 /**
  * Every camera analytics knows about: the configured ones, and whatever ingest
@@ -16,10 +28,13 @@ export class CameraRegistry implements OnApplicationBootstrap, BeforeApplication
   private readonly statuses = new Map<string, CameraStatus>();
   private subscription: Subscription | null = null;
 
+  private readonly group: string;
+
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
   ) {
+    this.group = cameraStatusGroup(config.http.port);
     for (const cam of config.cameras) {
       this.statuses.set(cam.id, {
         schemaVersion: CAMERA_STATUS_SCHEMA_VERSION,
@@ -43,13 +58,14 @@ export class CameraRegistry implements OnApplicationBootstrap, BeforeApplication
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    // From now, whatever bus.newGroupsStartFrom says: this group is new at every start (one per
-    // process), and a streaming camera reports every 2 s, so the live picture is complete within
-    // seconds; starting at the earliest retained status would replay days of heartbeats on every
-    // start and bring back cameras removed since.
+    // A new instance starts from now, whatever bus.newGroupsStartFrom says: a streaming camera
+    // reports every 2 s, so the live picture is complete within seconds, and starting at the
+    // earliest retained status would replay days of heartbeats and bring back cameras removed
+    // since. A restarted instance goes on from its group's offsets: it catches up on the statuses
+    // of its downtime (the newest per camera wins) instead of starting blind.
     this.subscription = await this.bus.subscribe(
       CAMERA_STATUS_TOPIC,
-      { group: cameraStatusGroup(), fromBeginning: false },
+      { group: this.group, fromBeginning: false },
       async (s) => {
         const known = this.statuses.get(s.cameraId);
         if (!known || known.updatedAt <= s.updatedAt) this.statuses.set(s.cameraId, s);

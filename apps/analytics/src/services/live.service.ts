@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import type { CameraStatus } from '@crowdlens/contracts';
-import { defer, from, interval, share, startWith, switchMap, type Observable } from 'rxjs';
+import { defer, exhaustMap, from, interval, share, startWith, type Observable } from 'rxjs';
 import { CameraRegistry } from './camera-registry.service';
 import { StatsService, type GroupComparison, type StatsResult } from './stats.service';
 
@@ -23,7 +23,13 @@ export interface LiveSnapshot {
   readonly groups: GroupComparison;
 }
 
-/** One timer for all dashboard clients: each tick queries once and fans out. */
+/**
+ * One timer for all dashboard clients: each tick queries once and fans out.
+ * A tick that comes while the previous query still runs is skipped
+ * (exhaustMap), so a query slower than the interval still delivers its
+ * snapshot — switchMap would cancel it at every tick and nobody would ever
+ * get one — and queries never pile up on a slow database.
+ */
 @Injectable()
 export class LiveService {
   readonly snapshots$: Observable<LiveSnapshot>;
@@ -35,7 +41,7 @@ export class LiveService {
   ) {
     this.snapshots$ = interval(config.analytics.liveIntervalMs).pipe(
       startWith(0),
-      switchMap(() => from(defer(() => this.snapshot()))),
+      exhaustMap(() => from(defer(() => this.snapshot()))),
       share(),
     );
   }
