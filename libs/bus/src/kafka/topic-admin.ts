@@ -68,6 +68,21 @@ export class TopicAdmin {
   }
 
   private async createTopic(topic: Topic): Promise<void> {
+    await this.create(topic);
+    // A topic that exists is not yet usable everywhere: right after its creation (here, or by a
+    // process starting beside this one, or when createTopics' retry found it made by its own
+    // first try) a consumer's metadata request can still answer "does not host this
+    // topic-partition", which fails kafkajs' subscribe outright. Wait until every partition has a leader.
+    await this.call(async (a) => {
+      const { topics } = await a.fetchTopicMetadata({ topics: [topic.name] });
+      const partitions = topics.find((t) => t.name === topic.name)?.partitions ?? [];
+      if (partitions.length === 0 || partitions.some((p) => p.leader < 0)) {
+        throw Object.assign(new Error(`topic ${topic.name} has no leader yet`), { retriable: true });
+      }
+    });
+  }
+
+  private async create(topic: Topic): Promise<void> {
     // Asking first keeps the broker's "already exists" answer (logged by kafkajs) out of every start.
     const existing = await this.call((a) => a.listTopics());
     if (existing.includes(topic.name)) return;
