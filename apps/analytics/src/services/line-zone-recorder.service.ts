@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { LINE_ZONE_EVENTS_TOPIC, type LineZoneEvent } from '@crowdlens/contracts';
-import { LINE_ZONE_STORE, type LineZoneRecord, type LineZoneStore } from '@crowdlens/storage';
+import { LINE_ZONE_STORE, classifyStoreError, type LineZoneRecord, type LineZoneStore } from '@crowdlens/storage';
 import { LOGGER, METRICS, Readiness } from '@crowdlens/common';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
@@ -13,7 +13,8 @@ export const LINE_ZONE_EVENTS_GROUP = 'crowdlens-analytics-line-zones';
 /**
  * Line crossings and zone entries/exits in -> the store, with the same
  * discipline as predictions and track events: batched, acknowledged after
- * commit, retried while the store is down, each event kept once.
+ * commit, retried while the store is down, dead-lettered when the store
+ * refuses one for good, each event kept once.
  */
 @Injectable()
 export class LineZoneRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -29,6 +30,8 @@ export class LineZoneRecorder implements OnApplicationBootstrap, BeforeApplicati
     this.writer = new StoreBatchWriter<LineZoneRecord>({
       what: 'line and zone events',
       apply: async (records) => ({ ...(await store.apply(records)), late: 0 }),
+      classify: classifyStoreError,
+      describe: (r) => `${r.kind} ${JSON.stringify(`${r.cameraId}/${r.trackId}/${r.name}@${r.ts}`)}`,
       logger,
       applied: new Counter({
         name: 'crowdlens_analytics_line_zone_events_applied_total',
@@ -42,7 +45,12 @@ export class LineZoneRecorder implements OnApplicationBootstrap, BeforeApplicati
       }),
       failures: new Counter({
         name: 'crowdlens_analytics_line_zone_events_store_failures_total',
-        help: 'Failed attempts to store a batch of line and zone events (each is retried)',
+        help: 'Failed attempts to store a batch of line and zone events (store unavailable; each is retried)',
+        registers: [registry],
+      }),
+      rejected: new Counter({
+        name: 'crowdlens_analytics_line_zone_events_rejected_total',
+        help: 'Line and zone events the store refused for good, dead-lettered',
         registers: [registry],
       }),
     });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTopic } from '../topic';
+import { CameraIdSchema, MessageIdSchema } from '../ids';
 
 export const LINE_ZONE_EVENT_SCHEMA_VERSION = 1;
 
@@ -8,12 +9,11 @@ export type CrossingDirection = z.infer<typeof CrossingDirectionSchema>;
 
 const common = {
   schemaVersion: z.literal(LINE_ZONE_EVENT_SCHEMA_VERSION),
-  eventId: z.string().min(1).describe('unique per event, the same on a redelivery: the idempotency key'),
-  cameraId: z.string().min(1),
-  trackId: z
-    .string()
-    .min(1)
-    .describe("the person's track: the same id its track events and predictions carry, so its voted gender applies"),
+  eventId: MessageIdSchema.describe('unique per event, the same on a redelivery: the idempotency key'),
+  cameraId: CameraIdSchema,
+  trackId: MessageIdSchema.describe(
+    "the person's track: the same id its track events and predictions carry, so its voted gender applies",
+  ),
   name: z.string().min(1).describe("the line's or zone's name, unique per camera"),
   ts: z.number().int().nonnegative().describe('capture time of the frame it happened in, epoch ms'),
   emittedAt: z.number().int().nonnegative().describe('wall-clock time the event was sent, epoch ms'),
