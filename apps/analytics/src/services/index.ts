@@ -1,6 +1,5 @@
 import { CameraRegistry } from './camera-registry.service';
 import { LineZoneRecorder } from './line-zone-recorder.service';
-import { LineZoneRetentionService } from './line-zone-retention.service';
 import { LineZoneStatsService } from './line-zone-stats.service';
 import { LiveService } from './live.service';
 import { PredictionRecorder } from './prediction-recorder.service';
@@ -17,5 +16,4 @@ export const ANALYTICS_SERVICES = [
   RetentionService,
   LineZoneRecorder,
   LineZoneStatsService,
-  LineZoneRetentionService,
 ];

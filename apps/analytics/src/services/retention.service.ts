@@ -1,12 +1,22 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
-import { AGGREGATE_STORE, type AggregateStore, type RetentionResult } from '@crowdlens/storage';
+import {
+  AGGREGATE_STORE,
+  LINE_ZONE_STORE,
+  type AggregateStore,
+  type LineZoneStore,
+  type RetentionResult,
+} from '@crowdlens/storage';
 import { CLOCK, LOGGER, type Clock } from '@crowdlens/common';
 import type { Logger } from 'pino';
 
 const EVERY_MS = 3_600_000;
 
-/** Expires minute buckets and per-track records after the configured days; hour/day rollups are kept. */
+/**
+ * Expires minute buckets and per-track records after the configured days; hour/day rollups are kept.
+ * Crossings and zone visits go with them: they take their gender from those per-track records, so past
+ * that age a crossing's person is gone from the store anyway.
+ */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
@@ -14,6 +24,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AGGREGATE_STORE) private readonly store: AggregateStore,
+    @Inject(LINE_ZONE_STORE) private readonly lineZones: LineZoneStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -26,19 +37,26 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   async run(): Promise<RetentionResult | null> {
     const before = this.clock.now() - this.config.analytics.minuteRetentionDays * 86_400_000;
-    try {
-      const result = await this.store.applyRetention(before);
-      if (result.minuteBuckets + result.tracks + result.predictionIds + result.trackEventIds > 0) {
-        this.logger.info({ before: new Date(before).toISOString(), ...result }, 'retention applied');
-      }
-      return result;
-    } catch (err) {
-      this.logger.error({ err: (err as Error).message }, 'retention failed; will retry next hour');
-      return null;
-    }
+    const result = await this.expire('retention', before, () => this.store.applyRetention(before));
+    await this.expire('line and zone retention', before, () => this.lineZones.applyRetention(before));
+    return result;
   }
 
   onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+
+  private async expire<R extends object>(what: string, before: number, apply: () => Promise<R>): Promise<R | null> {
+    try {
+      const result: R = await apply();
+      const counts: Record<string, unknown> = Object.fromEntries(Object.entries(result));
+      if (Object.values(counts).some((n) => typeof n === 'number' && n > 0)) {
+        this.logger.info({ before: new Date(before).toISOString(), ...counts }, `${what} applied`);
+      }
+      return result;
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, `${what} failed; will retry next hour`);
+      return null;
+    }
   }
 }
