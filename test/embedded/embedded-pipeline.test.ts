@@ -139,9 +139,11 @@ describe('embedded pipeline on the sample video', () => {
       'applied_track_events',
       'buckets',
       'camera_watermarks',
+      'line_crossings',
       'schema_migrations',
       'track_event_watermarks',
       'tracks',
+      'zone_visits',
     ]);
 
     const dashboard = await fetch(`${running.url}/`);
