@@ -110,6 +110,22 @@ async function delivered(proc: CrowdLensProcess, topic: string, group: string): 
   return (await proc.metrics()).value('crowdlens_bus_delivered_total', { topic, group }) ?? 0;
 }
 
+/** What the capture side did with the video: two runs are comparable only when both analysed the same frames. */
+async function captureCounters(proc: CrowdLensProcess): Promise<Record<string, number | undefined>> {
+  const m = await proc.metrics();
+  const camera = { camera: 'entrance' };
+  return {
+    framesIn: m.value('crowdlens_camera_frames_in_total', camera),
+    analysed: m.value('crowdlens_camera_frames_analysed_total', camera),
+    dropped: m.value('crowdlens_camera_frames_dropped_total', camera),
+    motionSkipped: m.value('crowdlens_camera_frames_motion_skipped_total', camera),
+    faces: m.value('crowdlens_camera_faces_detected_total', camera),
+    tracks: m.value('crowdlens_camera_tracks_total', camera),
+    reconnects: m.value('crowdlens_camera_reconnects_total', camera),
+    crops: m.value('crowdlens_ingest_crops_published_total', camera),
+  };
+}
+
 /** Waits for the ingest process to finish the sample video; resolves with the crops it published. */
 function videoFinished(ingest: CrowdLensProcess): Promise<number> {
   return until(
@@ -163,6 +179,7 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
     ]);
     const ingest = await h.spawn('ingest', 'ingest', config);
     const cropsPublished = await videoFinished(ingest);
+    const distributedCapture = await captureCounters(ingest);
     const distributed = await settled(db.url, cropsPublished);
     const seconds = (Date.now() - started) / 1000;
     const recorderDuplicates =
@@ -229,7 +246,11 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
       240_000,
       500,
     );
+    const embeddedCapture = await captureCounters(embedded);
     await embedded.stop();
+    report(
+      `capture: distributed ${JSON.stringify(distributedCapture)}, embedded ${JSON.stringify(embeddedCapture)}`,
+    );
     const embeddedFigures = await withSqlite(join(embedded.options.dataDir, 'crowdlens.db'), readStore);
     report(
       `e2e (embedded): ${embeddedFigures.ids} predictions counted in ${((Date.now() - embeddedStarted) / 1000).toFixed(1)} s; ` +

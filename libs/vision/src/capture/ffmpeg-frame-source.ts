@@ -14,6 +14,7 @@ import {
   type SizeChange,
 } from '../ffmpeg/ffmpeg-log';
 import { CaptureError, classifyFfmpegExit } from './capture-error';
+import { fileFrameTimes } from './file-frame-times';
 import type { FrameSource, FrameSourceHandlers } from './frame-source.port';
 import { RawFrameSplitter } from './raw-frame-splitter';
 
@@ -192,9 +193,9 @@ export class FfmpegFrameSource implements FrameSource {
     // as fast as possible is stamped with its media time instead, so the tracker
     // sees the true spacing between frames however fast they are processed.
     const fast = input.kind === 'file' && !input.realtime;
-    const mediaMs = (this.seq * 1000) / fps;
-    const ts = fast ? Math.round(this.startedWall + mediaMs) : this.clock.now();
-    const monoTs = fast ? this.startedAt + mediaMs : this.clock.monotonicMs();
+    const { ts, monoTs } = fast
+      ? fileFrameTimes({ wallMs: this.startedWall, monoMs: this.startedAt }, this.seq, fps)
+      : { ts: this.clock.now(), monoTs: this.clock.monotonicMs() };
     const frame: Frame = { data, width: size.width, height: size.height, ts, monoTs, seq: this.seq++ };
     this.handlers.onFrame(frame);
   }
