@@ -9,10 +9,12 @@
  * with calibration images, its fp32 agreement printed, and served.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '@crowdlens/common';
 import type { ModelCard, ModelManifest, RgbImage } from '@crowdlens/models';
 import { faceCrops224, PYTHON_ENV_TIMEOUT_MS, runTool, toolsPython } from './python-tools';
 import { serveOverBus } from './serve-over-bus';
@@ -205,6 +207,47 @@ describe('int8 ResNet50', () => {
       expect(served.models.active).toMatchObject({ precision: 'int8', measured: false });
     },
     15 * 60_000,
+  );
+
+  it(
+    'refuses to write an int8 model whose agreement with fp32 falls below --min-agreement, and leaves no file',
+    async () => {
+      // A graph built so that int8 must disagree: its two logits differ by less than one step of the
+      // quantised output, so fp32 ranks them by the sign of the pooled red channel and int8 ties them.
+      const fp32 = join(work, 'tied-logits.onnx');
+      const int8 = join(work, 'tied-logits-int8.onnx');
+      const script = [
+        'import sys, numpy as np, onnx',
+        'from onnx import helper, TensorProto, numpy_helper',
+        'from crowdlens_tools.precision import lower_precision',
+        'W = np.array([[1.0, 0, 0], [1.002, 0, 0]], dtype=np.float32)',
+        'nodes = [helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),',
+        '         helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),',
+        '         helper.make_node("Gemm", ["flat", "W"], ["logits"], transB=1)]',
+        'g = helper.make_graph(nodes, "tied", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 224, 224])],',
+        '    [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 2])], [numpy_helper.from_array(W, "W")])',
+        'm = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]); m.ir_version = 8',
+        'onnx.save(m, sys.argv[1])',
+        'lower_precision("int8", sys.argv[1], sys.argv[2], sys.argv[3], 16, 200, 0.98)',
+      ].join('\n');
+      const py = await toolsPython();
+      const failure = await new Promise<{ code: number | null; stderr: string; stdout: string }>((resolveRun) => {
+        execFile(
+          py,
+          ['-c', script, fp32, int8, celeba],
+          { cwd: join(repoRoot(), 'tools'), timeout: 5 * 60_000 },
+          (err, stdout, stderr) => resolveRun({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+        );
+      });
+      expect(failure.code, failure.stderr).toBe(2);
+      const measured = /int8 vs fp32 on (\d+) held-out images: top-1 agreement ([0-9.]+)/.exec(failure.stdout);
+      expect(measured, failure.stdout).not.toBeNull();
+      expect(Number(measured![2])).toBeLessThan(0.98);
+      expect(failure.stderr).toMatch(/int8 agrees with fp32 on [0-9.]+ of held-out images, below --min-agreement 0\.98: not writing/);
+      expect(existsSync(int8)).toBe(false);
+      expect(readdirSync(work).filter((f) => f.startsWith('tied-logits-int8'))).toEqual([]);
+    },
+    5 * 60_000,
   );
 
   it(
