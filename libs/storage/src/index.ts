@@ -1,4 +1,5 @@
 export * from './aggregate-store.port';
+export * from './aggregation';
 export * from './store-errors';
 export * from './sql/sql-driver';
 export * from './sql/migrations';

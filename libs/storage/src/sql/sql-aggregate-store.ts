@@ -1,6 +1,5 @@
 import {
   BUCKET_MS,
-  BUCKET_SIZES,
   type AggregateStore,
   type ApplyResult,
   type DwellBucketRow,
@@ -13,6 +12,14 @@ import {
   type TrackVoter,
   type VotedGender,
 } from '../aggregate-store.port';
+import {
+  floorTo,
+  judgeLateness,
+  TrackAggregator,
+  type BucketDelta,
+  type Track,
+  type TrackChange,
+} from '../aggregation';
 import { MIGRATIONS } from './migrations';
 import type { SqlDriver, SqlValue } from './sql-driver';
 
@@ -35,20 +42,6 @@ interface TrackRow {
   ended: number | string;
   end_reason: string | null;
   unit: string | null;
-}
-
-/** One person as the store keeps them: lifetime, face-size and frame counts, vote evidence. */
-interface Track {
-  readonly firstTs: number;
-  readonly lastTs: number;
-  readonly crops: number;
-  readonly sumProbMale: number;
-  readonly vote: VotedGender;
-  readonly frames: number;
-  readonly largestFacePx: number;
-  readonly ended: boolean;
-  readonly endReason: string | null;
-  readonly unit: string | null;
 }
 
 interface BucketRow {
@@ -92,29 +85,13 @@ const TRACK_EVENTS: Stream<TrackEventRecord> = {
   eventTs: (e) => e.lastSeenTs,
 };
 
-/** A track nobody has seen a face of yet: a visitor of unknown gender. */
-const NEW_TRACK: Track = {
-  firstTs: 0,
-  lastTs: 0,
-  crops: 0,
-  sumProbMale: 0,
-  vote: 'unknown',
-  frames: 0,
-  largestFacePx: 0,
-  ended: false,
-  endReason: null,
-  unit: null,
-};
-
-const floorTo = (ts: number, size: number): number => Math.floor(ts / size) * size;
-
 /**
  * The one query layer over SQLite and PostgreSQL: written once, the driver
- * hides placeholders and transactions. Buckets are maintained incrementally:
- * when a track's first sighting or vote changes, its first-sighting buckets
- * move one count from the old (bucket, gender) to the new one, so reads are
- * plain range scans and the counts depend only on the tracks' final state,
- * never on the order their predictions and track events arrived in.
+ * hides placeholders and transactions. Buckets are maintained incrementally,
+ * so reads are plain range scans; what a record changes (its track, the bucket
+ * deltas, whether it is late) is decided by the pure rules in ../aggregation,
+ * and this class only persists it: lock and read the track, write it back,
+ * add the deltas, remember ids and watermarks.
  */
 export class SqlAggregateStore implements AggregateStore {
   /**
@@ -126,10 +103,14 @@ export class SqlAggregateStore implements AggregateStore {
    */
   private writes: Promise<unknown> = Promise.resolve();
 
+  private readonly aggregator: TrackAggregator;
+
   constructor(
     private readonly db: SqlDriver,
     private readonly options: SqlAggregateStoreOptions,
-  ) {}
+  ) {
+    this.aggregator = new TrackAggregator(options.voter);
+  }
 
   async migrate(): Promise<void> {
     await this.db.exec(
@@ -209,64 +190,40 @@ export class SqlAggregateStore implements AggregateStore {
     const [mark] = await tx.all<{ max_ts: number | string }>(`SELECT max_ts FROM ${watermarks} WHERE camera_id = ?`, [
       cameraId,
     ]);
-    if (!mark) {
-      await tx.run(`INSERT INTO ${watermarks} (camera_id, max_ts, late_events) VALUES (?, ?, 0)`, [cameraId, ts]);
-      return false;
+    switch (judgeLateness(mark ? Number(mark.max_ts) : undefined, ts, this.options.allowedLatenessMs)) {
+      case 'first':
+        await tx.run(`INSERT INTO ${watermarks} (camera_id, max_ts, late_events) VALUES (?, ?, 0)`, [cameraId, ts]);
+        return false;
+      case 'late':
+        await tx.run(`UPDATE ${watermarks} SET late_events = late_events + 1 WHERE camera_id = ?`, [cameraId]);
+        return true;
+      case 'advance':
+        await tx.run(`UPDATE ${watermarks} SET max_ts = ? WHERE camera_id = ?`, [ts, cameraId]);
+        return false;
+      case 'within':
+        return false;
     }
-    const maxTs = Number(mark.max_ts);
-    if (ts < maxTs - this.options.allowedLatenessMs) {
-      await tx.run(`UPDATE ${watermarks} SET late_events = late_events + 1 WHERE camera_id = ?`, [cameraId]);
-      return true;
-    }
-    if (ts > maxTs) await tx.run(`UPDATE ${watermarks} SET max_ts = ? WHERE camera_id = ?`, [ts, cameraId]);
-    return false;
   }
 
-  /** A classified crop: one more face in its frame's bucket, more vote evidence for its track. */
   private async applyPrediction(tx: SqlDriver, r: PredictionRecord): Promise<void> {
     const old = await this.lockTrack(tx, r.cameraId, r.trackId);
-    const crops = (old?.crops ?? 0) + 1;
-    const sumProbMale = (old?.sumProbMale ?? 0) + r.probMale;
-    const next: Track = {
-      ...(old ?? NEW_TRACK),
-      // The crop's frame lies inside the track's lifetime: it only widens a track known from predictions alone.
-      firstTs: old ? Math.min(old.firstTs, r.frameTs) : r.frameTs,
-      lastTs: old ? Math.max(old.lastTs, r.frameTs) : r.frameTs,
-      crops,
-      sumProbMale,
-      vote: this.options.voter(crops, sumProbMale),
-    };
-    await this.writeTrack(tx, r.cameraId, r.trackId, next);
-    for (const size of BUCKET_SIZES) {
-      await this.bump(tx, r.cameraId, size, floorTo(r.frameTs, BUCKET_MS[size]), { faces: 1 });
-    }
-    await this.moveVisitor(tx, r.cameraId, old, next);
+    await this.persist(tx, r.cameraId, r.trackId, this.aggregator.prediction(old, r));
   }
 
-  /**
-   * A track's lifetime: every field merges as min or max, so a replay, a duplicate or any order of
-   * started / heartbeat / ended (and of the track's predictions) ends in the same row and buckets.
-   */
   private async applyTrackEvent(tx: SqlDriver, e: TrackEventRecord): Promise<void> {
     const old = await this.lockTrack(tx, e.cameraId, e.trackId);
-    const next: Track = {
-      ...(old ?? NEW_TRACK),
-      firstTs: old ? Math.min(old.firstTs, e.firstSeenTs) : e.firstSeenTs,
-      lastTs: old ? Math.max(old.lastTs, e.lastSeenTs) : e.lastSeenTs,
-      frames: Math.max(old?.frames ?? 0, e.frames),
-      largestFacePx: Math.max(old?.largestFacePx ?? 0, e.largestFacePx),
-      ended: (old?.ended ?? false) || e.ended,
-      endReason: e.endReason ?? old?.endReason ?? null,
-      unit: e.unit,
-    };
-    await this.writeTrack(tx, e.cameraId, e.trackId, next);
-    await this.moveVisitor(tx, e.cameraId, old, next);
+    await this.persist(tx, e.cameraId, e.trackId, this.aggregator.trackEvent(old, e));
+  }
+
+  private async persist(tx: SqlDriver, cameraId: string, trackId: string, change: TrackChange): Promise<void> {
+    await this.writeTrack(tx, cameraId, trackId, change.track);
+    for (const delta of change.deltas) await this.bump(tx, cameraId, delta);
   }
 
   /**
    * The track as committed, locked until this transaction ends; undefined = nobody has created it.
    *
-   * Why not a plain SELECT: every merge is read, modify, write, and moveVisitor's +1 / -1 trust the
+   * Why not a plain SELECT: every merge is read, modify, write, and the visitor moves' +1 / -1 trust the
    * read. Two transactions at once (another analytics process on the same PostgreSQL, or a restarted
    * one overlapping the old; `serialized` only orders this instance's own) both read "no row" under
    * READ COMMITTED, both count the person (the second INSERT's ON CONFLICT just overwrites the row):
@@ -326,31 +283,8 @@ export class SqlAggregateStore implements AggregateStore {
     );
   }
 
-  /**
-   * A new track is one more visitor in its first-sighting buckets; a known one whose first sighting
-   * or vote changed moves out of the old (bucket, gender) into the new one.
-   */
-  private async moveVisitor(tx: SqlDriver, cameraId: string, old: Track | undefined, next: Track): Promise<void> {
-    for (const size of BUCKET_SIZES) {
-      const ms = BUCKET_MS[size];
-      const newBucket = floorTo(next.firstTs, ms);
-      if (old) {
-        const oldBucket = floorTo(old.firstTs, ms);
-        if (oldBucket === newBucket && old.vote === next.vote) continue;
-        await this.bump(tx, cameraId, size, oldBucket, { visitors: -1, [old.vote]: -1 });
-      }
-      await this.bump(tx, cameraId, size, newBucket, { visitors: 1, [next.vote]: 1 });
-    }
-  }
-
-  private async bump(
-    tx: SqlDriver,
-    cameraId: string,
-    size: string,
-    bucketStart: number,
-    delta: Partial<Record<'faces' | 'visitors' | VotedGender, number>>,
-  ): Promise<void> {
-    const d = (k: keyof typeof delta): number => delta[k] ?? 0;
+  private async bump(tx: SqlDriver, cameraId: string, { size, bucketStart, counts }: BucketDelta): Promise<void> {
+    const d = (k: keyof typeof counts): number => counts[k] ?? 0;
     await tx.run(
       `INSERT INTO buckets (camera_id, size, bucket_start, faces, visitors, male, female, unknown) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (size, bucket_start, camera_id) DO UPDATE SET
