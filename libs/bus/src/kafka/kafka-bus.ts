@@ -208,6 +208,7 @@ export class KafkaBus implements MessageBus {
           payload,
         ),
       this.logger,
+      (err) => this.client.shouldRestart(topic, options.group, err),
     );
     this.subscriptions.add(subscription);
     subscription.onClosed = () => this.subscriptions.delete(subscription);
