@@ -3,16 +3,16 @@ import type { AppConfig, Role } from '@crowdlens/config';
 import { CoreModule } from '@crowdlens/common';
 import { StorageModule } from '@crowdlens/storage';
 import type { Logger } from 'pino';
-import { AnalyticsModule, storeOptions } from '@crowdlens/analytics';
+import { AlertsModule, AnalyticsModule, storeOptions } from '@crowdlens/analytics';
 import { InferenceModule } from '@crowdlens/inference';
 import { IngestModule, LiveViewModule } from '@crowdlens/ingest';
 
 /** Which app modules a process runs. Embedded = all three in one process, one code path. */
 const ROLE_MODULES: Readonly<Record<Role, readonly Type[]>> = {
-  embedded: [LiveViewModule, IngestModule, InferenceModule, AnalyticsModule],
+  embedded: [LiveViewModule, IngestModule, InferenceModule, AnalyticsModule, AlertsModule],
   ingest: [LiveViewModule, IngestModule],
   inference: [InferenceModule],
-  analytics: [LiveViewModule, AnalyticsModule],
+  analytics: [LiveViewModule, AnalyticsModule, AlertsModule],
 };
 
 @Module({})

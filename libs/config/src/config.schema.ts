@@ -5,6 +5,7 @@ import { checkMediaDir, CameraSourceError, parseCameraSource } from './camera-so
 import { CameraGroupConfigSchema, TimeZoneSchema } from './time-zone';
 import { checkUniqueNames, CountingLineSchema, CountingZoneSchema } from './geometry.schema';
 import { LiveViewConfigSchema } from './live-view.schema';
+import { AlertsConfigSchema } from './alerts.schema';
 
 // One rule for camera ids, in config and in every message that names a camera.
 export { CameraIdSchema };
@@ -535,6 +536,9 @@ export const AppConfigSchema = z
     auth: AuthConfigSchema.default(AuthConfigSchema.parse({})),
     rateLimit: RateLimitConfigSchema.default(RateLimitConfigSchema.parse({})),
     liveView: LiveViewConfigSchema.default(LiveViewConfigSchema.parse({})),
+    alerts: AlertsConfigSchema.default(AlertsConfigSchema.parse({})).describe(
+      'alert rules and webhooks (docs/alerts.md)',
+    ),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -549,6 +553,15 @@ export const AppConfigSchema = z
     });
     const cameraLimitIssue = cameraLimitIssueOf(cfg);
     if (cameraLimitIssue) ctx.addIssue({ code: 'custom', path: ['cameras'], message: cameraLimitIssue });
+    // Occupancy of 1 to k − 1 people is withheld everywhere; an alert on it would publish it.
+    cfg.alerts.rules.forEach((rule, i) => {
+      if (rule.type === 'zone-occupancy' && rule.above < cfg.analytics.kAnonymity - 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alerts', 'rules', i, 'above'],
+          message: `must be at least analytics.kAnonymity − 1 = ${cfg.analytics.kAnonymity - 1}: fewer people inside are never shown`,
+        });
+    });
   });
 
 /**

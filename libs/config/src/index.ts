@@ -7,3 +7,4 @@ export * from './camera-source';
 export * from './time-zone';
 export * from './geometry.schema';
 export * from './live-view.schema';
+export * from './alerts.schema';

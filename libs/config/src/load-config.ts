@@ -151,6 +151,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   const config = parseConfig(merged, file ? `configuration (${file})` : 'configuration');
   refusePublishedPasswords(config, file);
   if (config.bus.type === 'kafka') registerSecret(config.bus.sasl?.password);
+  for (const webhook of config.alerts.webhooks) registerSecret(webhook.secret);
   return config;
 }
 

@@ -417,6 +417,7 @@ export class CameraManager {
       framesDropped: m.stats.framesDropped,
       framesSkipped: m.stats.framesSkipped,
       facesDetected: m.stats.facesDetected,
+      detectMsRecent: Math.round(m.stats.detectMsRecent * 10) / 10,
       tracks: m.stats.tracks,
       reconnects: m.supervisor.reconnects,
       updatedAt: this.clock.now(),

@@ -18,6 +18,7 @@ export class IngestMetrics {
   private readonly fps: Gauge;
   private readonly tracks: Gauge;
   private readonly state: Gauge;
+  private readonly detectRecent: Gauge;
 
   constructor(@Inject(METRICS) registry: Registry) {
     const gauge = (name: string, help: string, labelNames = ['camera']) =>
@@ -47,6 +48,10 @@ export class IngestMetrics {
       facesPerMinute: gauge('crowdlens_camera_faces_per_minute', 'Faces detected over the last minute'),
     };
     this.fps = gauge('crowdlens_camera_analysed_fps', 'Analysed frames per second, recent');
+    this.detectRecent = gauge(
+      'crowdlens_camera_detection_latency_recent_ms',
+      'Face detection latency over the last ~10 detections (moving average, worker queue included)',
+    );
     this.tracks = gauge('crowdlens_camera_tracks_total', 'Tracks (people) started');
     this.state = gauge('crowdlens_camera_state', "1 for the camera's current state", ['camera', 'state']);
   }
@@ -61,6 +66,7 @@ export class IngestMetrics {
     if (details)
       for (const [key, g] of Object.entries(this.details) as [DetailGauge, Gauge][]) g.set({ camera }, details[key]);
     this.fps.set({ camera }, s.fps);
+    if (s.detectMsRecent !== undefined) this.detectRecent.set({ camera }, s.detectMsRecent);
     this.tracks.set({ camera }, s.tracks);
     for (const state of STATES) this.state.set({ camera, state }, s.state === state ? 1 : 0);
   }
@@ -68,7 +74,13 @@ export class IngestMetrics {
   /** A removed camera's series go away rather than freeze at their last value. */
   forget(cameraId: string): void {
     const camera = cameraId;
-    for (const g of [...Object.values(this.counters), ...Object.values(this.details), this.fps, this.tracks])
+    for (const g of [
+      ...Object.values(this.counters),
+      ...Object.values(this.details),
+      this.fps,
+      this.tracks,
+      this.detectRecent,
+    ])
       g.remove({ camera });
     for (const state of STATES) this.state.remove({ camera, state });
     this.crops.remove({ camera });

@@ -29,6 +29,12 @@ export const CameraStatusSchema = z
       .default(0)
       .describe('frames not sent to detection because nothing moved (motion gate)'),
     facesDetected: z.number().int().nonnegative(),
+    // Added after v1 shipped, optional for the same reason; alert rules read it (detector-latency).
+    detectMsRecent: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe('face detection latency over the last ~10 detections (moving average, worker queue included), ms'),
     tracks: z.number().int().nonnegative(),
     reconnects: z.number().int().nonnegative(),
     updatedAt: z.number().int().nonnegative(),

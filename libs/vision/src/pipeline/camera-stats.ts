@@ -26,6 +26,8 @@ export class CameraStats {
   detectMsTotal = 0;
   detectCount = 0;
   detectMsMax = 0;
+  /** Moving average of the latest detections (weight 0.1 each): what an alert on latency watches. */
+  detectMsRecent = 0;
   private readonly analysedAt: number[] = [];
   /** [time, faces] of analysed frames with faces over the last minute. */
   private readonly facesAt: Array<[number, number]> = [];
@@ -65,6 +67,7 @@ export class CameraStats {
     this.detectMsTotal += ms;
     this.detectCount++;
     if (ms > this.detectMsMax) this.detectMsMax = ms;
+    this.detectMsRecent = this.detectCount === 1 ? ms : 0.9 * this.detectMsRecent + 0.1 * ms;
   }
 
   /** Mean detection latency since the camera was added, ms; 0 before the first detection. */

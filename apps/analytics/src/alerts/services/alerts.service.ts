@@ -1,0 +1,131 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, registerSecret, redactText, type AppConfig } from '@crowdlens/config';
+import { CLOCK, LOGGER, type Clock } from '@crowdlens/common';
+import type { Logger } from 'pino';
+import { CameraRegistry } from '../../services/camera-registry.service';
+import { LineZoneStatsService } from '../../services/line-zone-stats.service';
+import { WEBHOOK_TRANSPORT, type WebhookTransport } from '../adapters/webhook-transport.port';
+import { AlertEvaluator, type FiringAlert, type ZoneReading } from './alert-evaluator';
+import { AlertMetrics } from './alert-metrics';
+import { alertPayload } from './alert-payload';
+import { WebhookDispatcher } from './webhook-dispatcher';
+
+/** Zone occupancy feeds crowdlens_zone_occupancy this often even when no rule watches a zone. */
+const OCCUPANCY_GAUGE_INTERVAL_MS = 5000;
+/** At shutdown, messages already queued get this long to go out. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
+/**
+ * Runs the alert rules in analytics: on a timer, over the camera statuses the
+ * registry holds (the camera-status topic, in both modes) and the zones'
+ * occupancy, and hands what fires or resolves to one outbox per webhook.
+ * Evaluation is in memory and delivery is in the background: the pipeline
+ * never waits on a receiver.
+ */
+@Injectable()
+export class AlertsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly evaluator: AlertEvaluator;
+  private readonly dispatchers: WebhookDispatcher[];
+  private readonly watchesZones: boolean;
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+  private lastZoneReadMono = Number.NEGATIVE_INFINITY;
+  private zoneReadFailing = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(WEBHOOK_TRANSPORT) transport: WebhookTransport,
+    private readonly cameras: CameraRegistry,
+    private readonly lineZones: LineZoneStatsService,
+    private readonly metrics: AlertMetrics,
+  ) {
+    this.logger = logger.child({ component: 'alerts' });
+    const { alerts } = config;
+    // parseConfig alone (tests, tools) registers nothing: the secrets are known here at the latest.
+    for (const w of alerts.webhooks) registerSecret(w.secret);
+    this.evaluator = new AlertEvaluator(alerts.rules, { statusStaleMs: alerts.statusStaleSeconds * 1000 }, clock);
+    this.dispatchers = alerts.webhooks.map(
+      (w) => new WebhookDispatcher(w, transport, this.logger, metrics, alerts.maxPendingDeliveries),
+    );
+    this.watchesZones = alerts.rules.some((r) => r.type === 'zone-occupancy');
+  }
+
+  private readonly logger: Logger;
+
+  onApplicationBootstrap(): void {
+    const { alerts } = this.config;
+    this.metrics.firing([], alerts.rules);
+    this.timer = setInterval(() => void this.evaluate(), alerts.evaluateIntervalMs);
+    this.timer.unref();
+    if (alerts.rules.length > 0)
+      this.logger.info(
+        { rules: alerts.rules.map((r) => r.name), webhooks: alerts.webhooks.map((w) => w.name) },
+        'alert rules active',
+      );
+  }
+
+  /** One evaluation; public for tests. Overlapping calls are skipped (a slow occupancy read). */
+  async evaluate(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const zones = await this.readZones();
+      const transitions = this.evaluator.evaluate(this.cameras.list(), zones);
+      for (const t of transitions) {
+        const payload = alertPayload(t);
+        this.logger[t.state === 'firing' ? 'warn' : 'info'](
+          { rule: t.rule, type: t.type, camera: t.cameraId, zone: t.zone, value: t.value, threshold: t.threshold },
+          t.state === 'firing' ? 'alert firing' : 'alert resolved',
+        );
+        for (const d of this.dispatchers) d.enqueue(payload);
+      }
+      if (transitions.length > 0) this.metrics.firing(this.evaluator.firing(), this.config.alerts.rules);
+      for (const [i, d] of this.dispatchers.entries())
+        this.metrics.pending(this.config.alerts.webhooks[i]!.name, d.pending);
+    } catch (err) {
+      this.logger.error({ err: redactText(String(err)) }, 'alert evaluation failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  firing(): FiringAlert[] {
+    return this.evaluator.firing();
+  }
+
+  /** Occupancy when a rule needs it (every evaluation) or the gauge is due; null when it could not be read. */
+  private async readZones(): Promise<ZoneReading[] | null> {
+    const now = this.clock.monotonicMs();
+    if (!this.watchesZones && now - this.lastZoneReadMono < OCCUPANCY_GAUGE_INTERVAL_MS) return [];
+    this.lastZoneReadMono = now;
+    try {
+      const { zones } = await this.lineZones.occupancy({ cameraIds: [], groups: [] });
+      const readings = zones.map((z) => ({ cameraId: z.cameraId, name: z.name, inside: z.inside }));
+      this.metrics.zones(readings);
+      if (this.zoneReadFailing) this.logger.info('zone occupancy readable again');
+      this.zoneReadFailing = false;
+      return this.watchesZones ? readings : [];
+    } catch (err) {
+      if (!this.zoneReadFailing)
+        this.logger.warn({ err: redactText(String(err)) }, 'zone occupancy not readable: zone alerts wait');
+      this.zoneReadFailing = true;
+      return this.watchesZones ? null : [];
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.dispatchers.map((d) => d.idle())),
+      new Promise<void>((r) => {
+        timeout = setTimeout(r, SHUTDOWN_FLUSH_MS);
+      }),
+    ]);
+    clearTimeout(timeout);
+    for (const d of this.dispatchers) d.close();
+  }
+}
