@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests talk to for real: ffmpeg (capture),
 # Chromium (browser tests), PostgreSQL (distributed store), GStreamer's RTSP
-# server (a second, independent RTSP server for ingest tests). Kafka is fetched
+# server (a second, independent RTSP server for ingest tests), promtool (from
+# the prometheus package: checks deploy/prometheus/alerts.yml). Kafka is fetched
 # from Maven Central by deploy/kafka/fetch.sh; the Python tools' venv by
 # scripts/python-env.sh. Idempotent: skips what is already installed.
 set -euo pipefail
@@ -12,6 +13,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromi
 [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 # opencv-doc ships vtest.avi, real elevated CCTV footage for the person detector tests.
 [ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || need+=(opencv-doc)
+# promtool checks and unit-tests deploy/prometheus/alerts.yml.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # GStreamer's RTSP server driven from the system Python (test/support/gst-rtsp-server.py): the
 # server and its bindings, qtdemux + rtph264pay (good) and h264parse (bad) to serve an MP4's H.264.
 gst_ok='import gi; gi.require_version("Gst", "1.0"); gi.require_version("GstRtspServer", "1.0")
@@ -21,7 +24,7 @@ assert all(Gst.ElementFactory.find(e) for e in ("qtdemux", "h264parse", "rtph264
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "setup-system: ffmpeg, chromium, postgresql, opencv-doc and gstreamer already installed"
+  echo "setup-system: ffmpeg, chromium, postgresql, opencv-doc, gstreamer and promtool already installed"
   exit 0
 fi
 
