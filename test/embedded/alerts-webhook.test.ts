@@ -9,6 +9,9 @@
  * - the receiver refuses the first attempt (HTTP 503): the message is
  *   retried with backoff and still arrives once;
  * - GET /api/alerts lists the alert while it fires (operators; viewers 403);
+ * - a detector-latency rule with a 1 ms threshold fires on the latency the
+ *   real detector reports in the camera's status (and is held, not resolved,
+ *   while the camera is down and no latency is measured);
  * - the metrics count the deliveries and the failed attempt.
  */
 import { createHash } from 'node:crypto';
@@ -89,7 +92,10 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
       ],
       alerts: {
         evaluateIntervalMs: 200,
-        rules: [{ type: 'camera-down', name: 'door-down', cameras: ['door'], forSeconds: 3 }],
+        rules: [
+          { type: 'camera-down', name: 'door-down', cameras: ['door'], forSeconds: 3 },
+          { type: 'detector-latency', name: 'detector-slow', aboveMs: 1, forSeconds: 1 },
+        ],
         webhooks: [
           { name: 'ops', url: receiver.url, secret: SECRET, timeoutMs: 2000, backoff: { initialMs: 300, maxMs: 2000 } },
         ],
@@ -111,8 +117,9 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
   });
 
   const get = (path: string, key: string) => fetch(`${app.url}${path}`, { headers: { 'x-api-key': key } });
-  const accepted = (): AlertPayload[] =>
+  const acceptedAll = (): AlertPayload[] =>
     receiver.requests.filter((r) => r.status === 200).map((r) => JSON.parse(r.body) as AlertPayload);
+  const accepted = (): AlertPayload[] => acceptedAll().filter((p) => p.rule === 'door-down');
   const cameraState = async (): Promise<string | undefined> => {
     const res = await get('/api/cameras', KEYS.operator);
     const body = (await res.json()) as { cameras: Array<{ cameraId: string; state: string }> };
@@ -150,7 +157,8 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
 
     const listed = await get('/api/alerts', KEYS.operator);
     expect(listed.status).toBe(200);
-    expect(((await listed.json()) as { alerts: unknown[] }).alerts).toMatchObject([
+    const firingNow = ((await listed.json()) as { alerts: Array<{ rule: string }> }).alerts;
+    expect(firingNow.filter((a) => a.rule === 'door-down')).toMatchObject([
       { rule: 'door-down', cameraId: 'door', cameraName: 'Front door', forSeconds: 3 },
     ]);
     expect((await get('/api/alerts', KEYS.viewer)).status).toBe(403);
@@ -191,15 +199,27 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
       expect(r.body).not.toContain(CAM_PASSWORD);
       expect(r.body).not.toContain('rtsp://');
     }
-    expect((await (await get('/api/alerts', KEYS.operator)).json()) as { alerts: unknown[] }).toMatchObject({
-      alerts: [],
-    });
+    const after = ((await (await get('/api/alerts', KEYS.operator)).json()) as { alerts: Array<{ rule: string }> })
+      .alerts;
+    expect(after.map((a) => a.rule)).toEqual(['detector-slow']);
+
+    // The real detector's latency, carried in the camera's status, fired the 1 ms rule once and it holds.
+    const slow = acceptedAll().filter((p) => p.rule === 'detector-slow');
+    expect(slow.map((p) => p.state)).toEqual(['firing']);
+    expect(slow[0]).toMatchObject({ type: 'detector-latency', camera: { id: 'door' }, threshold: 1 });
+    expect(slow[0]!.value as number).toBeGreaterThan(1);
+    const { cameras } = (await (await get('/api/cameras', KEYS.operator)).json()) as {
+      cameras: Array<{ cameraId: string; detectMsRecent?: number }>;
+    };
+    expect(cameras.find((c) => c.cameraId === 'door')?.detectMsRecent).toBeGreaterThan(1);
 
     const metrics = await (await get('/metrics', KEYS.operator)).text();
     const delivered = Number(/crowdlens_alert_webhook_deliveries_total\{webhook="ops"\} (\d+)/.exec(metrics)?.[1]);
-    expect(delivered).toBe(accepted().length);
+    expect(delivered).toBe(acceptedAll().length);
     expect(metrics).toMatch(/crowdlens_alert_webhook_failures_total\{webhook="ops"\} 1\b/);
     expect(metrics).toMatch(/crowdlens_alerts_firing\{rule="door-down",type="camera-down"\} 0\b/);
+    expect(metrics).toMatch(/crowdlens_alerts_firing\{rule="detector-slow",type="detector-latency"\} 1\b/);
+    expect(metrics).toMatch(/crowdlens_camera_detection_latency_recent_ms\{camera="door"\} \d/);
 
     const logs = logLines.join('');
     expect(logs).toContain('alert firing');
@@ -208,7 +228,8 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
     report(
       `alerts e2e: ${startupRequests} request(s) before the outage (start-up alert: ${others.length > 0}), ${receiver.requests.length} in all ` +
         `(${receiver.requests.filter((r) => r.status !== 200).length} refused and retried); ` +
-        `firing ${Date.parse(firing.at) - killedAt} ms after the kill, resolved at ${resolved.at}`,
+        `firing ${Date.parse(firing.at) - killedAt} ms after the kill, resolved at ${resolved.at}; ` +
+        `detector latency at its firing ${String(slow[0]!.value)} ms`,
     );
   }, 400_000);
 });
