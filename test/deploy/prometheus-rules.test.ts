@@ -18,7 +18,7 @@ function promtool(): string {
   try {
     return execFileSync('bash', ['-c', 'command -v promtool'], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('promtool not found: run scripts/setup-system.sh (it installs Debian\'s prometheus package)');
+    throw new Error("promtool not found: run scripts/setup-system.sh (it installs Debian's prometheus package)");
   }
 }
 
