@@ -6,10 +6,14 @@
  * - an analytics process (the distributed dashboard) serves the same route by
  *   asking the ingest process, with the caller's own credentials;
  * - lines and zones: operators read them, only admins change them, an invalid
- *   zone is a 400 naming the field, and a change survives a restart.
+ *   zone is a 400 naming the field, and a change survives a restart;
+ * - the same lines and zones through an analytics process (the distributed
+ *   dashboard), forwarded with the caller's credentials, and a 502 naming the
+ *   ingest process when none answers.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -168,4 +172,101 @@ describe('live view and lines/zones admin API', () => {
     const after = await call(ingest, 'GET', '/api/admin/cameras/lobby/geometry', 'operator');
     expect(await after.json()).toMatchObject({ source: 'admin', ...next });
   }, 300_000);
+
+  it('reads and changes lines and zones through analytics (the distributed dashboard) with the caller’s own role', async () => {
+    // The ingest process restarted above (on a new port): an analytics process that knows where it is now.
+    const dashboard = await startCrowdLens(
+      base({
+        role: 'analytics',
+        dataDir: mkdtempSync(join(tmpdir(), 'crowdlens-live-b-')),
+        liveView: { ingestUrls: [ingest.url] },
+      }),
+      createLogger('warn', 'analytics'),
+    );
+    try {
+      const read = await call(dashboard, 'GET', '/api/admin/cameras/lobby/geometry', 'operator');
+      expect(read.status).toBe(200);
+      expect(await read.json()).toMatchObject({ cameraId: 'lobby', lines: [{ name: 'door' }] });
+      expect((await call(dashboard, 'GET', '/api/admin/cameras/lobby/geometry', 'viewer')).status).toBe(403);
+      expect((await call(dashboard, 'GET', '/api/admin/cameras/lobby/geometry', null)).status).toBe(401);
+      expect((await call(dashboard, 'GET', '/api/admin/cameras/nope/geometry', 'operator')).status).toBe(404);
+
+      const lines = [
+        {
+          name: 'door',
+          points: [
+            [0.1, 0.8],
+            [0.9, 0.8],
+          ],
+        },
+        {
+          name: 'aisle',
+          points: [
+            [0.5, 0.1],
+            [0.5, 0.9],
+          ],
+        },
+      ];
+      expect(
+        (await call(dashboard, 'PUT', '/api/admin/cameras/lobby/geometry', 'operator', { lines, zones: [] })).status,
+      ).toBe(403);
+      // Invalid: a duplicate name, refused with the reason (by analytics' own validation, the same schema as ingest's).
+      const bad = await call(dashboard, 'PUT', '/api/admin/cameras/lobby/geometry', 'admin', {
+        lines: [
+          ...lines,
+          {
+            name: 'door',
+            points: [
+              [0, 0],
+              [1, 1],
+            ],
+          },
+        ],
+        zones: [],
+      });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain('duplicate name \\"door\\"');
+      const put = await call(dashboard, 'PUT', '/api/admin/cameras/lobby/geometry', 'admin', { lines, zones: [] });
+      expect(put.status).toBe(200);
+      expect(await put.json()).toMatchObject({ cameraId: 'lobby', source: 'admin', lines });
+      // It reached the ingest process that reads the camera: in force there.
+      const there = await call(ingest, 'GET', '/api/admin/cameras/lobby/geometry', 'operator');
+      expect(await there.json()).toMatchObject({ source: 'admin', lines });
+    } finally {
+      await dashboard.close();
+    }
+  }, 120_000);
+
+  it('answers 502 with the reason when no ingest process answers', async () => {
+    // A port nothing listens on: bound, then closed.
+    const dead = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const orphan = await startCrowdLens(
+      base({
+        role: 'analytics',
+        dataDir: mkdtempSync(join(tmpdir(), 'crowdlens-live-o-')),
+        liveView: { ingestUrls: [`http://127.0.0.1:${dead}`] },
+      }),
+      createLogger('error', 'analytics'),
+    );
+    try {
+      const res = await call(orphan, 'GET', '/api/admin/cameras/lobby/geometry', 'operator');
+      expect(res.status).toBe(502);
+      const { message } = (await res.json()) as { message: string };
+      expect(message).toContain(`http://127.0.0.1:${dead}: connection refused`);
+      const put = await call(orphan, 'PUT', '/api/admin/cameras/lobby/geometry', 'admin', { lines: [], zones: [] });
+      expect(put.status).toBe(502);
+      // The role is still checked before anything is forwarded.
+      expect(
+        (await call(orphan, 'PUT', '/api/admin/cameras/lobby/geometry', 'operator', { lines: [], zones: [] })).status,
+      ).toBe(403);
+    } finally {
+      await orphan.close();
+    }
+  }, 120_000);
 });

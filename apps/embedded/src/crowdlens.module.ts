@@ -5,14 +5,14 @@ import { StorageModule } from '@crowdlens/storage';
 import type { Logger } from 'pino';
 import { AlertsModule, AnalyticsModule, storeOptions } from '@crowdlens/analytics';
 import { InferenceModule } from '@crowdlens/inference';
-import { IngestModule, LiveViewModule } from '@crowdlens/ingest';
+import { GeometryProxyModule, IngestModule, LiveViewModule } from '@crowdlens/ingest';
 
 /** Which app modules a process runs. Embedded = all three in one process, one code path. */
 const ROLE_MODULES: Readonly<Record<Role, readonly Type[]>> = {
   embedded: [LiveViewModule, IngestModule, InferenceModule, AnalyticsModule, AlertsModule],
   ingest: [LiveViewModule, IngestModule],
   inference: [InferenceModule],
-  analytics: [LiveViewModule, AnalyticsModule, AlertsModule],
+  analytics: [LiveViewModule, GeometryProxyModule, AnalyticsModule, AlertsModule],
 };
 
 @Module({})

@@ -9,7 +9,11 @@ registerApiRoutes([
     summary: "A camera's counting lines and zones now in force (normalised 0–1 coordinates)",
     access: 'operator',
     pathParams: { id: 'camera id' },
-    responses: { 200: 'lines and zones', 404: 'unknown camera (or one another ingest shard reads)' },
+    responses: {
+      200: 'lines and zones',
+      404: 'unknown camera (or one another ingest shard reads)',
+      502: 'analytics (distributed mode): the ingest processes of liveView.ingestUrls did not answer (the reason names them)',
+    },
   },
   {
     method: 'put',
@@ -24,6 +28,7 @@ registerApiRoutes([
       200: 'lines and zones now in force',
       400: 'invalid line or zone (the reason names it)',
       404: 'unknown camera',
+      502: 'analytics (distributed mode): the ingest processes of liveView.ingestUrls did not answer (the reason names them)',
     },
   },
 ]);

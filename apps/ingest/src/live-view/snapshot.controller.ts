@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Param, Req, StreamableFile } from '@nestjs/common';
 import { RequireRole, ZodValidationPipe, type AuthedRequest } from '@crowdlens/common';
 import { CameraIdSchema } from '@crowdlens/config';
+import { forwardedCredentials } from './forwarded-credentials';
 import { PROXIED_HEADER, SnapshotService } from './snapshot.service';
 
 /** The live view: operators and admins only; viewers get 403 (faces, even blurred, are not aggregates). */
@@ -16,19 +17,11 @@ export class SnapshotController {
     @Param('id', new ZodValidationPipe(CameraIdSchema)) id: string,
     @Req() req: AuthedRequest,
   ): Promise<StreamableFile> {
-    const header = (name: string) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
     const jpeg = await this.snapshots.snapshot({
       cameraId: id,
       principal: req.principal,
-      credentials: {
-        authorization: header('authorization'),
-        cookie: header('cookie'),
-        'x-api-key': header('x-api-key'),
-      },
-      proxied: header(PROXIED_HEADER) === '1',
+      credentials: forwardedCredentials(req),
+      proxied: req.headers[PROXIED_HEADER] === '1',
     });
     return new StreamableFile(jpeg, { type: 'image/jpeg' });
   }
