@@ -379,6 +379,7 @@
     const canSee = ['operator', 'admin'].includes(state.role);
     $('live-view').hidden = !canSee || cameras.length === 0;
     const wanted = new Set(canSee ? cameras.map((c) => c.cameraId) : []);
+    if (!wanted.size && window.crowdlensGeometryEditor) window.crowdlensGeometryEditor.close();
     for (const [id, entry] of liveFrames) {
       if (wanted.has(id)) continue;
       entry.stopped = true;
@@ -397,6 +398,16 @@
       label.className = 'tile-id';
       label.textContent = id;
       box.append(img, label);
+      // Admins draw lines and zones on the picture (geometry-editor.js); operators only watch.
+      if (state.role === 'admin' && window.crowdlensGeometryEditor) {
+        const edit = document.createElement('button');
+        edit.type = 'button';
+        edit.className = 'link edit-geometry';
+        edit.dataset.testid = 'edit-geometry';
+        edit.textContent = 'Edit lines & zones';
+        edit.addEventListener('click', () => window.crowdlensGeometryEditor.open(id));
+        box.append(edit);
+      }
       $('live-frames').append(box);
       const entry = { box, img, stopped: false };
       liveFrames.set(id, entry);
@@ -658,6 +669,11 @@
       await fetch('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
       $('login-user').value = '';
       showLogin();
+    });
+    // A saved line or zone shows in the counts table at once, not at the next 5 s refresh.
+    document.addEventListener('geometry-saved', () => {
+      linesZonesAt = 0;
+      void refreshLinesZones();
     });
     setInterval(loadRange, 30e3);
     start();

@@ -6,6 +6,10 @@ import { Public, repoRoot, Unlimited } from '@crowdlens/common';
 /** Static files the dashboard needs; an allow-list, so no path ever reaches the filesystem from a URL. */
 const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {
   'dashboard.js': { file: () => join(repoRoot(), 'apps/analytics/public/dashboard.js'), type: 'text/javascript' },
+  'geometry-editor.js': {
+    file: () => join(repoRoot(), 'apps/analytics/public/geometry-editor.js'),
+    type: 'text/javascript',
+  },
   'dashboard.css': { file: () => join(repoRoot(), 'apps/analytics/public/dashboard.css'), type: 'text/css' },
   // chart.js exports only '.', so resolve the package entry and take its sibling.
   'chart.umd.js': { file: () => join(dirname(require.resolve('chart.js')), 'chart.umd.js'), type: 'text/javascript' },
