@@ -266,7 +266,10 @@
     $('editor-new-line').addEventListener('click', () => startDrawing('line'));
     $('editor-new-zone').addEventListener('click', () => startDrawing('zone'));
     $('editor-close-zone').addEventListener('click', finishShape);
-    $('editor-cancel').addEventListener('click', stopDrawing);
+    $('editor-cancel').addEventListener('click', () => {
+      setError('');
+      stopDrawing();
+    });
     $('editor-close').addEventListener('click', close);
     $('editor-form').addEventListener('submit', (ev) => void onSubmit(ev));
   });
