@@ -60,7 +60,8 @@ export async function renderSnapshot(live: LiveFrame, opts: SnapshotOptions): Pr
   return base.composite(layers).jpeg({ quality: opts.quality, mozjpeg: false }).toBuffer();
 }
 
-function overlaySvg(live: LiveFrame, width: number, height: number): string {
+/** The boxes, ids, lines and zones drawn over the picture (exported for its spec). */
+export function overlaySvg(live: LiveFrame, width: number, height: number): string {
   const px = (p: readonly [number, number]) => `${(p[0] * width).toFixed(1)},${(p[1] * height).toFixed(1)}`;
   const parts: string[] = [];
   for (const z of live.geometry.zones) {
@@ -85,7 +86,9 @@ function overlaySvg(live: LiveFrame, width: number, height: number): string {
       `<line x1="${ax}" y1="${ay}" x2="${bx}" y2="${by}" stroke="#00e5ff" stroke-width="3"/>`,
       `<line x1="${mx}" y1="${my}" x2="${mx + nx}" y2="${my + ny}" stroke="#00e5ff" stroke-width="2"/>`,
       `<circle cx="${mx + nx}" cy="${my + ny}" r="3" fill="#00e5ff"/>`,
-      label(mx + 4, my - 6, `${l.name} (in →)`, '#00e5ff'),
+      label(mx + 4, my - 6, l.name, '#00e5ff'),
+      // Beside the tick's end, whichever side that is: a fixed arrow would point the wrong way on half the lines.
+      label(mx + nx * 1.4 - 6, my + ny * 1.4 + 4, 'in', '#00e5ff'),
     );
   }
   for (const p of live.people) {
