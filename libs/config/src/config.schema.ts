@@ -192,18 +192,28 @@ export type BatcherConfig = z.infer<typeof BatcherConfigSchema>;
 export const DetectorConfigSchema = z
   .object({
     type: z
-      .enum(['tiny', 'ssd'])
+      .enum(['tiny', 'ssd', 'retinaface'])
       .default('ssd')
-      .describe('SSD MobileNet v1 (finds more; fast on onnxruntime) or Tiny Face Detector'),
+      .describe(
+        'SSD MobileNet v1 (face-api; fast on onnxruntime), RetinaFace MobileNet-0.25 (onnxruntime; a sixth of ' +
+          "SSD's CPU, finds faces down to ~12 px: bench/RESULTS.md) or Tiny Face Detector",
+      ),
     engine: z
       .enum(['auto', 'onnx', 'tfjs'])
       .default('auto')
-      .describe('auto = onnxruntime for SSD, TF.js for Tiny (onnxruntime runs SSD only)'),
+      .describe('auto = onnxruntime for SSD and RetinaFace, TF.js for Tiny (onnxruntime cannot run Tiny, TF.js cannot run RetinaFace)'),
     executionProvider: z
       .enum(['cpu', 'cuda', 'tensorrt'])
       .default('cpu')
       .describe('onnx engine: where the SSD runs; a GPU provider that cannot start falls back to CPU with a warning'),
-    inputSize: z.number().int().multipleOf(32).min(128).max(1024).default(416),
+    inputSize: z
+      .number()
+      .int()
+      .multipleOf(32)
+      .min(128)
+      .max(1024)
+      .default(416)
+      .describe('Tiny and RetinaFace: network input, longer side (px); SSD always runs at 512x512'),
     minScore: z.number().min(0).max(1).default(0.5),
     minFaceSize: z.number().int().min(8).default(32).describe('faces smaller than this (px, scaled frame) are ignored'),
     workers: z
@@ -227,7 +237,11 @@ export const DetectorConfigSchema = z
   })
   .strict()
   .refine((d) => !(d.type === 'tiny' && d.engine === 'onnx'), {
-    message: "engine 'onnx' runs SSD MobileNet v1 only; use type 'ssd', or engine 'tfjs' (or 'auto') for 'tiny'",
+    message: "engine 'onnx' cannot run Tiny; use type 'ssd' or 'retinaface', or engine 'tfjs' (or 'auto') for 'tiny'",
+    path: ['engine'],
+  })
+  .refine((d) => !(d.type === 'retinaface' && d.engine === 'tfjs'), {
+    message: "engine 'tfjs' cannot run RetinaFace; use engine 'onnx' (or 'auto')",
     path: ['engine'],
   });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;

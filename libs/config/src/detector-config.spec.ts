@@ -17,7 +17,15 @@ describe('detector config', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain('detector.engine');
-    expect((err as Error).message).toMatch(/SSD MobileNet v1 only/);
+    expect((err as Error).message).toMatch(/cannot run Tiny/);
     expect(parseConfig({ detector: { type: 'tiny' } }).detector.engine).toBe('auto');
+  });
+
+  it('accepts RetinaFace on onnx or auto and refuses it on TF.js, naming the field', () => {
+    expect(parseConfig({ detector: { type: 'retinaface' } }).detector).toMatchObject({ type: 'retinaface', engine: 'auto' });
+    expect(parseConfig({ detector: { type: 'retinaface', engine: 'onnx', inputSize: 640 } }).detector.inputSize).toBe(640);
+    expect(() => parseConfig({ detector: { type: 'retinaface', engine: 'tfjs' } })).toThrow(
+      /detector\.engine[\s\S]*cannot run RetinaFace/,
+    );
   });
 });

@@ -18,7 +18,7 @@ export class ModelChecksumError extends Error {
   ) {
     super(
       `model ${modelPath} has sha256 ${actual}, its manifest expects ${expected}: the file is corrupt or was ` +
-        'replaced; restore it from git or regenerate it with scripts/models/convert-nanodet.sh',
+        'replaced; restore it from git or regenerate it with the script its NOTICE.md names',
     );
     this.name = 'ModelChecksumError';
   }

@@ -14,6 +14,11 @@
 /** NanoDet's training normalisation, BGR order, pixel values 0..255. */
 export const NANODET_MEAN_BGR: readonly [number, number, number] = [103.53, 116.28, 123.675];
 export const NANODET_STD_BGR: readonly [number, number, number] = [57.375, 57.12, 58.395];
+/** out = (pixel - mean) / std per BGR channel, pixel in 0..255. */
+export interface BgrNormalisation {
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+}
 /** Input height and width must be multiples of the coarsest feature stride. */
 export const NANODET_SIZE_MULTIPLE = 32;
 
@@ -77,10 +82,16 @@ export class NanodetPreprocessor {
   private xs = axisTable(1, 1);
   private ys = axisTable(1, 1);
   // out = pixel * gain - offset, per tensor channel (B, G, R).
-  private readonly gain = NANODET_STD_BGR.map((s) => 1 / s);
-  private readonly offset = NANODET_MEAN_BGR.map((m, i) => m / NANODET_STD_BGR[i]);
+  private readonly gain: number[];
+  private readonly offset: number[];
 
-  constructor(readonly inputSize: number) {
+  /** `normalisation` defaults to NanoDet's; another BGR-input network (RetinaFace) passes its own. */
+  constructor(
+    readonly inputSize: number,
+    normalisation: BgrNormalisation = { mean: NANODET_MEAN_BGR, std: NANODET_STD_BGR },
+  ) {
+    this.gain = normalisation.std.map((s) => 1 / s);
+    this.offset = normalisation.mean.map((m, i) => m / normalisation.std[i]);
     nanodetGeometry(1, 1, inputSize); // validates the size once, at construction
   }
 

