@@ -2,7 +2,7 @@
  * Ingest throughput against the naive loop, in one run on the same video.
  *
  *   npm run build && node dist/bench/ingest/ingest-vs-naive.js [--seconds 20] [--cameras 1,2,4,8] [--camera-seconds 30]
- *     [--camera-fps 5] [--cameras-only] [--unit people|faces]
+ *     [--camera-fps 5] [--cameras-only] [--detectors-only] [--unit people|faces] [--camera-detectors ssd,retinaface]
  *
  * 1. naive: what face-api's own Node demo does, applied to every frame of a
  *    video: decode (ffmpeg pipe), then on the main thread
@@ -20,8 +20,13 @@
  *    The default detector is face-api's SSD itself (same weights, same pre-
  *    and post-processing) run by onnxruntime; the Tiny detector on TF.js is
  *    the other row.
- * 4. cameras: N cameras on the sample video looped in real time at 5 fps for
- *    --camera-seconds each; the frames each camera got through per second.
+ * 4. small faces (issue 12): recall on faces of 12-32 px (small-faces-set.ts),
+ *    the naive loop's detector against SSD and RetinaFace, and each face
+ *    detector's own CPU per frame on one thread, so the pipeline's CPU per
+ *    frame splits into detection and the rest (decode, copies, tracking, crops).
+ * 5. cameras: N cameras on the sample video looped in real time at 5 fps for
+ *    --camera-seconds each, per face detector; the frames each camera got
+ *    through per second.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +47,8 @@ import { repoRoot, tfjsRuntime } from '@crowdlens/common';
 import {
   CameraManager,
   createSceneDetector,
+  createThreadDetector,
+  OnnxNanodetPersonDetector,
   FfmpegFrameSource,
   iou,
   IouTracker,
@@ -51,6 +58,7 @@ import {
   type Frame,
 } from '@crowdlens/vision';
 import { TappedSceneDetector } from '../support/tapped-scene-detector';
+import { buildSmallFacesSet, scoreSmallFaces, SMALL_FACE_MAX, SMALL_FACE_MIN } from './small-faces-set';
 
 const logger = pino({ level: process.env.BENCH_LOG ?? 'warn' });
 const SAMPLE = join(repoRoot(), 'assets/sample.mp4');
@@ -71,8 +79,12 @@ const cameraSeconds = Number(arg('camera-seconds', '30'));
 const cameraFps = Number(arg('camera-fps', '5'));
 /** Only the cameras part (e.g. `--camera-fps 3`), without the naive-loop comparison. */
 const camerasOnly = process.argv.includes('--cameras-only');
+/** Only part 4 (face detectors alone and the small-faces set). */
+const detectorsOnly = process.argv.includes('--detectors-only');
 /** Counting unit of the camera-capacity runs: people (the default) or faces. */
 const cameraUnit = arg('unit', 'people');
+/** Face detectors the camera-capacity runs are repeated with. */
+const cameraDetectors = arg('camera-detectors', 'ssd,retinaface').split(',');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
@@ -426,7 +438,11 @@ interface ComparisonJson {
 }
 
 /** Parts 1-3: the naive loop and CrowdLens on the same clip, with recall; prints its table. */
-async function compareWithNaive(ssd: DetectorConfig, tiny: DetectorConfig): Promise<ComparisonJson> {
+async function compareWithNaive(
+  ssd: DetectorConfig,
+  tiny: DetectorConfig,
+  retina: DetectorConfig,
+): Promise<ComparisonJson & { naiveCpuMs: number }> {
   const fps = 10; // the sample's native rate: every frame
   const dir = mkdtempSync(join(tmpdir(), 'crowdlens-bench-'));
   const clip = join(dir, 'clip.mp4');
@@ -466,6 +482,23 @@ async function compareWithNaive(ssd: DetectorConfig, tiny: DetectorConfig): Prom
     true,
     PEOPLE,
   );
+  process.stderr.write('CrowdLens (RetinaFace on onnxruntime, 2 workers, motion gating)...\n');
+  const crowdRetina = await runCrowdLens(
+    `CrowdLens: RetinaFace ${retina.inputSize} on onnxruntime, 2 workers, motion gate`,
+    clip,
+    fps,
+    retina,
+    true,
+  );
+  process.stderr.write('CrowdLens, people counting with RetinaFace faces...\n');
+  const crowdPeopleRetina = await runCrowdLens(
+    `CrowdLens: people (NanoDet 416) + RetinaFace ${retina.inputSize} faces, 2 workers, motion gate`,
+    clip,
+    fps,
+    retina,
+    true,
+    PEOPLE,
+  );
   process.stderr.write('CrowdLens (SSD on onnxruntime, 2 workers, no gating)...\n');
   const crowdNoGate = await runCrowdLens('CrowdLens: SSD on onnxruntime, 2 workers, no gate', clip, fps, ssd, false);
   process.stderr.write('CrowdLens (Tiny 416 on TF.js, 2 workers, motion gating)...\n');
@@ -473,7 +506,7 @@ async function compareWithNaive(ssd: DetectorConfig, tiny: DetectorConfig): Prom
   process.stderr.write('naive loop (SSD + age/gender, main thread, every frame)...\n');
   const naive = await runNaive(clip, fps);
 
-  const rows = [crowd, crowdPeople, crowdNoGate, crowdTiny].map((r) => {
+  const rows = [crowd, crowdPeople, crowdRetina, crowdPeopleRetina, crowdNoGate, crowdTiny].map((r) => {
     const fr = frameRecall(naive.faces, r.faces);
     const pr = personRecall(naive.faces, r.crops, fps);
     const e2eMs = r.ms + r.classifyMs;
@@ -519,6 +552,7 @@ async function compareWithNaive(ssd: DetectorConfig, tiny: DetectorConfig): Prom
   process.stdout.write(`${out.join('\n')}\n\n`);
 
   return {
+    naiveCpuMs,
     naiveFps,
     rows: rows.map((x) => ({
       label: x.r.label,
@@ -532,6 +566,131 @@ async function compareWithNaive(ssd: DetectorConfig, tiny: DetectorConfig): Prom
   };
 }
 
+interface DetectorRow {
+  label: string;
+  cpuMs: number;
+  clip: { found: number; total: number; unmatched: number };
+  small: { found: number; total: number; unmatched: number };
+}
+
+/**
+ * Part 4: each face detector alone on the calling thread (CPU per frame), its
+ * recall on sample frames (faces ≥ 32 px, the naive loop's faces as the
+ * reference) and on the small-faces set, RetinaFace at two input sizes and
+ * several score thresholds (how its defaults were chosen).
+ */
+async function compareDetectors(ssd: DetectorConfig, retina: DetectorConfig): Promise<DetectorRow[]> {
+  const frames: Frame[] = [];
+  for await (const f of decodeFrames(SAMPLE, 2)) frames.push(f);
+  const { faceapi, modelDir } = await tfjsRuntime();
+  await faceapi.nets.ssdMobilenetv1.loadFromDisk(modelDir);
+  const options = new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5, maxResults: 100 });
+  const naiveDetect = async (f: Frame): Promise<FaceDetection[]> => {
+    const input = faceapi.tf.tensor3d(
+      new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.length),
+      [f.height, f.width, 3],
+      'int32',
+    );
+    try {
+      return (await faceapi.detectAllFaces(input, options)).map((d) => ({
+        box: { x: d.box.x, y: d.box.y, width: d.box.width, height: d.box.height },
+        score: d.score,
+      }));
+    } finally {
+      input.dispose();
+    }
+  };
+  process.stderr.write(`small faces: reference (naive SSD) on ${frames.length} frames...\n`);
+  const reference: FaceDetection[][] = [];
+  for (const f of frames) reference.push(await naiveDetect(f));
+  const set = await buildSmallFacesSet(frames, async (_, i) => (reference[i] ?? []).map((d) => d.box));
+  process.stderr.write(`small faces: ${set.length} mosaics, ${set.reduce((n, x) => n + x.truth.length, 0)} faces\n`);
+
+  const clipScore = (found: readonly (readonly FaceDetection[])[]) => {
+    let hit = 0;
+    let total = 0;
+    let unmatched = 0;
+    frames.forEach((_, i) => {
+      const ref = big((reference[i] ?? []).map((d) => d.box));
+      const got = big((found[i] ?? []).map((d) => d.box));
+      total += ref.length;
+      const m = matches(ref, got);
+      hit += m;
+      unmatched += got.length - m;
+    });
+    return { found: hit, total, unmatched };
+  };
+  const rows: DetectorRow[] = [];
+  const measure = async (
+    label: string,
+    detect: (f: Frame) => Promise<FaceDetection[]>,
+    thresholds: readonly number[] = [0],
+  ): Promise<void> => {
+    const onClip: FaceDetection[][] = [];
+    const c0 = process.cpuUsage();
+    for (const f of frames) onClip.push(await detect(f));
+    const c = process.cpuUsage(c0);
+    const onSmall: FaceDetection[][] = [];
+    for (const x of set) onSmall.push(await detect(x.frame));
+    for (const t of thresholds) {
+      const keep = (d: readonly FaceDetection[]) => d.filter((x) => x.score >= t);
+      rows.push({
+        label: t > 0 ? `${label}, min score ${t}` : label,
+        cpuMs: (c.user + c.system) / 1000 / frames.length,
+        clip: clipScore(onClip.map(keep)),
+        small: scoreSmallFaces(set, onSmall.map(keep)),
+      });
+    }
+  };
+  process.stderr.write('small faces: naive SSD (face-api, TF.js)...\n');
+  await measure('naive loop’s detector: face-api SSD on TF.js (min score 0.5)', naiveDetect);
+  const small = { minFaceSize: 8, workers: 0 };
+  const onnxSsd = createThreadDetector({ ...ssd, ...small });
+  await onnxSsd.load();
+  process.stderr.write('small faces: SSD on onnxruntime...\n');
+  await measure('SSD on onnxruntime (min score 0.5)', (f) => onnxSsd.detect(f));
+  await onnxSsd.close();
+  for (const inputSize of [416, 640]) {
+    const d = createThreadDetector({ ...retina, ...small, inputSize, minScore: 0.5 });
+    await d.load();
+    process.stderr.write(`small faces: RetinaFace ${inputSize}...\n`);
+    await measure(`RetinaFace ${inputSize}`, (f) => d.detect(f), [0.5, 0.6, 0.75, 0.9]);
+    await d.close();
+  }
+  // The people detector's own cost, for the counting pipeline's budget (it finds no faces: no recall here).
+  const nanodet = new OnnxNanodetPersonDetector();
+  await nanodet.load();
+  const n0 = process.cpuUsage();
+  for (const f of frames) await nanodet.detect(f);
+  const n = process.cpuUsage(n0);
+  await nanodet.close();
+
+  const out: string[] = [];
+  out.push(
+    `### face detectors alone (one thread), recall on sample frames and on small faces (${frames.length} frames of assets/sample.mp4 at 2 fps, 640x360; ${set.length} mosaics of them shrunk to 1/3 and 1/4, faces ${SMALL_FACE_MIN}-${SMALL_FACE_MAX} px)`,
+  );
+  out.push('');
+  out.push(
+    `| detector | CPU ms per 640x360 frame | recall, faces ≥ ${MIN_FACE} px (vs naive) | detections on no reference face | small-faces recall (${SMALL_FACE_MIN}-${SMALL_FACE_MAX} px) | small-faces: detections on no known face |`,
+  );
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) {
+    out.push(
+      `| ${r.label} | ${r.cpuMs.toFixed(1)} | ${pct(r.clip.found, r.clip.total)} (${r.clip.found}/${r.clip.total}) | ${r.clip.unmatched} | ${pct(r.small.found, r.small.total)} (${r.small.found}/${r.small.total}) | ${r.small.unmatched} |`,
+    );
+  }
+  out.push(
+    `| NanoDet-g 416 person detector (the counting pipeline's, for its cost) | ${((n.user + n.system) / 1000 / frames.length).toFixed(1)} | – | – | – | – |`,
+  );
+  out.push('');
+  out.push(
+    'The small-faces truth is the naive loop’s detector on the unshrunk frames (3-4x the resolution); detections on no known face may be faces it missed there. ' +
+      `Load average at the end: ${loadavg().map(f1).join(' ')}.`,
+  );
+  process.stdout.write(`${out.join('\n')}\n\n`);
+  return rows;
+}
+
 async function main(): Promise<void> {
   const ssd = DetectorConfigSchema.parse({ type: 'ssd', minScore: 0.5, minFaceSize: MIN_FACE, workers: 2 });
   const tiny = DetectorConfigSchema.parse({
@@ -541,48 +700,60 @@ async function main(): Promise<void> {
     minFaceSize: MIN_FACE,
     workers: 2,
   });
-  const comparison = camerasOnly ? null : await compareWithNaive(ssd, tiny);
+  const retina = DetectorConfigSchema.parse({ type: 'retinaface', minFaceSize: MIN_FACE, workers: 2 });
+  process.stderr.write(`load average at the start: ${loadavg().map(f1).join(' ')}\n`);
+  const comparison = camerasOnly || detectorsOnly ? null : await compareWithNaive(ssd, tiny, retina);
+  const detectors = camerasOnly ? null : await compareDetectors(ssd, retina);
+  if (detectorsOnly) return;
 
-  const camRows: CameraRow[] = [];
-  for (const n of cameraCounts) {
-    process.stderr.write(`cameras: ${n} x ${cameraFps} fps real time for ${cameraSeconds} s...\n`);
-    const row = await runCameras(n, ssd);
-    camRows.push(row);
-    process.stderr.write(
-      `  ${f1(row.perCameraFps)} fps per camera (min ${f1(row.minCameraFps)}), dropped ${pct(row.dropped, 1)}\n`,
-    );
-    if (!row.sustained && n !== cameraCounts[cameraCounts.length - 1]) {
-      process.stderr.write('  not sustained: stopping here\n');
-      break;
+  const camRows: (CameraRow & { detector: string })[] = [];
+  for (const name of cameraDetectors) {
+    const detector = name === 'retinaface' ? retina : ssd;
+    const label = name === 'retinaface' ? `RetinaFace ${retina.inputSize}` : 'SSD';
+    for (const n of cameraCounts) {
+      process.stderr.write(`cameras (${label}): ${n} x ${cameraFps} fps real time for ${cameraSeconds} s...\n`);
+      const row = { ...(await runCameras(n, detector)), detector: label };
+      camRows.push(row);
+      process.stderr.write(
+        `  ${f1(row.perCameraFps)} fps per camera (min ${f1(row.minCameraFps)}), dropped ${pct(row.dropped, 1)}\n`,
+      );
+      if (!row.sustained && n !== cameraCounts[cameraCounts.length - 1]) {
+        process.stderr.write('  not sustained: stopping here\n');
+        break;
+      }
     }
   }
   const cams: string[] = [];
   cams.push(
-    `### cameras at ${cameraFps} fps on this machine (sample video looped in real time, SSD on onnxruntime, 2 detector workers, ${cameraSeconds} s each)`,
+    `### cameras at ${cameraFps} fps on this machine (sample video looped in real time, counting unit ${cameraUnit}, 2 detector workers, ${cameraSeconds} s each)`,
   );
   cams.push('');
   cams.push(
-    `| cameras | frames/s per camera (mean / min) | detector frames/s (all cameras) | dropped | mean detection latency | CPU used (cores) | CPU ms per handled frame | load avg | sustained (≥ ${f1(0.9 * cameraFps)} fps, ≤ 10 % dropped) |`,
+    `| face detector | cameras | frames/s per camera (mean / min) | detector frames/s (all cameras) | dropped | mean detection latency | CPU used (cores) | CPU ms per handled frame | load avg | sustained (≥ ${f1(0.9 * cameraFps)} fps, ≤ 10 % dropped) |`,
   );
-  cams.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  cams.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const c of camRows) {
     const cpuMsPerFrame = (1000 * c.cpuPerSecond) / Math.max(0.001, c.perCameraFps * c.cameras);
     cams.push(
-      `| ${c.cameras} | ${f1(c.perCameraFps)} / ${f1(c.minCameraFps)} | ${f1(c.analysedFps)} | ${pct(c.dropped, 1)} | ${c.detectMs.toFixed(0)} ms | ${c.cpuPerSecond.toFixed(2)} | ${cpuMsPerFrame.toFixed(0)} | ${f1(c.load)} | ${c.sustained ? 'yes' : 'no'} |`,
+      `| ${c.detector} | ${c.cameras} | ${f1(c.perCameraFps)} / ${f1(c.minCameraFps)} | ${f1(c.analysedFps)} | ${pct(c.dropped, 1)} | ${c.detectMs.toFixed(0)} ms | ${c.cpuPerSecond.toFixed(2)} | ${cpuMsPerFrame.toFixed(0)} | ${f1(c.load)} | ${c.sustained ? 'yes' : 'no'} |`,
     );
   }
-  const one = camRows[0];
-  if (one && one.perCameraFps > 0) {
-    const perCamera = one.cpuPerSecond / one.cameras;
-    cams.push('');
-    cams.push(
-      `CPU per camera at ${cameraFps} fps: ${perCamera.toFixed(2)} cores (${one.cameras}-camera run), so an otherwise idle 2-core machine would sustain about ${Math.floor((2 * 0.9) / perCamera)} cameras (90 % of 2 cores).`,
-    );
+  for (const label of [...new Set(camRows.map((c) => c.detector))]) {
+    const mine = camRows.filter((c) => c.detector === label);
+    const one = mine[0];
+    if (one && one.perCameraFps > 0) {
+      const perCamera = one.cpuPerSecond / one.cameras;
+      cams.push('');
+      cams.push(
+        `${label}: CPU per camera at ${cameraFps} fps: ${perCamera.toFixed(2)} cores (${one.cameras}-camera run), so an otherwise idle 2-core machine would sustain about ${Math.floor((2 * 0.9) / perCamera)} cameras (90 % of 2 cores).`,
+      );
+    }
+    const best = mine.filter((c) => c.sustained).pop();
+    cams.push(`${label}: sustained ${best ? best.cameras : 0} camera(s) at ${cameraFps} analysed fps.`);
   }
-  const best = camRows.filter((c) => c.sustained).pop();
   cams.push('');
   cams.push(
-    `Sustained: ${best ? best.cameras : 0} camera(s) at ${cameraFps} analysed fps. frames/s per camera counts frames handled (detected, or skipped by the motion gate because nothing moved); dropped = frames the 2-slot queue dropped because detection was behind.`,
+    `frames/s per camera counts frames handled (detected, or skipped by the motion gate because nothing moved); dropped = frames the 2-slot queue dropped because detection was behind. Load average now: ${loadavg().map(f1).join(' ')}.`,
   );
   process.stdout.write(`${cams.join('\n')}\n`);
 
@@ -593,6 +764,7 @@ async function main(): Promise<void> {
       {
         seconds,
         ...comparison,
+        detectors,
         cameraFps,
         cameras: camRows,
       },

