@@ -124,6 +124,20 @@ export class NanodetPreprocessor {
     const { lo: yl, hi: yh, frac: yf } = this.ys;
     const { gain, offset } = this;
     const rowBytes = width * 3;
+    if (g.resizedWidth === width && g.resizedHeight === height) {
+      // Input size = frame size (RetinaFace's default on 640 px frames): the bilinear resize is the identity, a third of the cost.
+      for (let y = 0; y < height; y += 1) {
+        const o0 = y * g.inputWidth;
+        let i = y * rowBytes;
+        for (let x = 0; x < width; x += 1, i += 3) {
+          const o = o0 + x;
+          out[o] = rgb[i + 2] * gain[0] - offset[0];
+          out[plane + o] = rgb[i + 1] * gain[1] - offset[1];
+          out[2 * plane + o] = rgb[i] * gain[2] - offset[2];
+        }
+      }
+      return { tensor: out, geometry: g };
+    }
     for (let oy = 0; oy < g.resizedHeight; oy += 1) {
       const rowA = yl[oy] * rowBytes;
       const rowB = yh[oy] * rowBytes;
