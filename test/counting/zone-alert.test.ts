@@ -12,8 +12,6 @@
  * - the occupancy gauge is exported for the Prometheus rule.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,28 +23,17 @@ import { verifyWebhookSignature } from '../../apps/analytics/src/alerts/adapters
 import type { AlertPayload } from '../../apps/analytics/src/alerts/services/alert-payload';
 import { vtestPath } from '../../bench/counting/footage';
 import { report, sleep, until } from '../support/wait';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = 'zone-alert-secret-4b8e1f0c';
 
 describe('zone-occupancy alert on real footage (vtest.avi)', () => {
   let app: RunningApp;
-  let server: Server;
-  const received: Array<{ body: string; signature: string | undefined }> = [];
+  let receiver: WebhookReceiver;
   let gaugeSeen = 0;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({
-          body: Buffer.concat(chunks).toString('utf8'),
-          signature: req.headers['x-crowdlens-signature'] as string | undefined,
-        });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    receiver = await WebhookReceiver.start();
     const config = parseConfig({
       dataDir: mkdtempSync(join(tmpdir(), 'crowdlens-zone-alert-')),
       logLevel: 'warn',
@@ -78,7 +65,7 @@ describe('zone-occupancy alert on real footage (vtest.avi)', () => {
         webhooks: [
           {
             name: 'ops',
-            url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+            url: receiver.url,
             secret: SECRET,
           },
         ],
@@ -89,11 +76,11 @@ describe('zone-occupancy alert on real footage (vtest.avi)', () => {
 
   afterAll(async () => {
     await app?.close();
-    await new Promise((r) => server?.close(r));
+    await receiver?.close();
   });
 
   it('fires while 3 or more people are inside, resolves each firing once, and exports the occupancy', async () => {
-    const payloads = (): AlertPayload[] => received.map((r) => JSON.parse(r.body) as AlertPayload);
+    const payloads = (): AlertPayload[] => receiver.accepted<AlertPayload>();
     // The clip is 79.5 s; on a loaded machine frames are dropped, never queued, so it ends in about that time.
     const deadline = Date.now() + 600_000;
     for (;;) {
@@ -133,7 +120,7 @@ describe('zone-occupancy alert on real footage (vtest.avi)', () => {
     // Alternating firing / resolved per occurrence: never fired again while it held.
     expect(all.map((p) => p.state)).toEqual(all.map((_, i) => (i % 2 === 0 ? 'firing' : 'resolved')));
     for (let i = 0; i < all.length; i += 2) expect(all[i + 1]!.alertId).toBe(all[i]!.alertId);
-    for (const r of received) expect(verifyWebhookSignature(SECRET, r.body, r.signature)).toBe(true);
+    for (const r of receiver.requests) expect(verifyWebhookSignature(SECRET, r.body, r.signature)).toBe(true);
     expect(gaugeSeen).toBeGreaterThanOrEqual(3);
     const peak = Math.max(...firings.map((f) => f.value as number));
     report(

@@ -16,8 +16,6 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,52 +27,24 @@ import { verifyWebhookSignature } from '../../apps/analytics/src/alerts/adapters
 import type { AlertPayload } from '../../apps/analytics/src/alerts/services/alert-payload';
 import { RtspTestServer } from '../rtsp/support/rtsp-server';
 import { report, sleep, until } from '../support/wait';
+import { WebhookReceiver } from '../support/webhook-receiver';
 
 const SECRET = 'webhook-secret-e2e-5d1c9a7b3f';
 const CAM_PASSWORD = 'cam-pass-9x7';
 const KEYS = { viewer: 'viewer-key-0123456789', operator: 'operator-key-0123456789' };
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
-interface Received {
-  readonly body: string;
-  readonly signature: string | undefined;
-  readonly delivery: string | undefined;
-  readonly status: number;
-  readonly at: number;
-}
-
-/** A webhook receiver: keeps every request's raw body; answers 503 to the first one, 200 after. */
-async function startReceiver(): Promise<{ server: Server; url: string; requests: Received[] }> {
-  const requests: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const status = requests.length === 0 ? 503 : 200;
-      requests.push({
-        body: Buffer.concat(chunks).toString('utf8'),
-        signature: req.headers['x-crowdlens-signature'] as string | undefined,
-        delivery: req.headers['x-crowdlens-delivery'] as string | undefined,
-        status,
-        at: Date.now(),
-      });
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/crowdlens`, requests };
-}
-
 describe('alerts: webhook on a camera whose RTSP source disappears and comes back', () => {
   let rtsp: RtspTestServer;
   let app: RunningApp;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: WebhookReceiver;
   const logLines: string[] = [];
 
   beforeAll(async () => {
     rtsp = await RtspTestServer.start({ auth: { door: { user: 'cam', password: CAM_PASSWORD } } });
     await rtsp.publish('door');
-    receiver = await startReceiver();
+    // The first request is refused: the message must be retried, and still arrive once.
+    receiver = await WebhookReceiver.start((n) => (n === 0 ? 503 : 200));
     const config = parseConfig({
       logLevel: 'info',
       http: { port: 0, host: '127.0.0.1' },
@@ -113,12 +83,11 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
   afterAll(async () => {
     await app?.close();
     await rtsp?.stop();
-    await new Promise((r) => receiver?.server.close(r));
+    await receiver?.close();
   });
 
   const get = (path: string, key: string) => fetch(`${app.url}${path}`, { headers: { 'x-api-key': key } });
-  const acceptedAll = (): AlertPayload[] =>
-    receiver.requests.filter((r) => r.status === 200).map((r) => JSON.parse(r.body) as AlertPayload);
+  const acceptedAll = (): AlertPayload[] => receiver.accepted<AlertPayload>();
   const accepted = (): AlertPayload[] => acceptedAll().filter((p) => p.rule === 'door-down');
   const cameraState = async (): Promise<string | undefined> => {
     const res = await get('/api/cameras', KEYS.operator);

@@ -1,0 +1,118 @@
+/**
+ * Alerts in the distributed mode: an ingest process and an analytics process
+ * joined by a real Kafka broker (each its own role, as `npm run start:ingest`
+ * and `start:analytics` run them), the camera on a real RTSP server that is
+ * killed and restarted. Only the analytics process has the alert rules; it
+ * learns the camera from the camera-status topic alone (its config names no
+ * camera) and a real HTTP receiver gets exactly one firing and one resolved.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '@crowdlens/config';
+import { createLogger } from '@crowdlens/common';
+import type { CameraStatus } from '@crowdlens/contracts';
+import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
+import { verifyWebhookSignature } from '../../apps/analytics/src/alerts/adapters/webhook-signature';
+import type { AlertPayload } from '../../apps/analytics/src/alerts/services/alert-payload';
+import { RtspTestServer } from '../rtsp/support/rtsp-server';
+import { DedicatedKafka } from '../support/kafka';
+import { report, sleep, until } from '../support/wait';
+import { WebhookReceiver } from '../support/webhook-receiver';
+
+const SECRET = 'distributed-alerts-secret-0c4d';
+
+describe('alerts in the distributed mode (Kafka between ingest and analytics)', () => {
+  let kafka: DedicatedKafka;
+  let rtsp: RtspTestServer;
+  let receiver: WebhookReceiver;
+  let ingest: RunningApp;
+  let analytics: RunningApp;
+
+  beforeAll(async () => {
+    [kafka, rtsp, receiver] = await Promise.all([
+      DedicatedKafka.start('alerts'),
+      RtspTestServer.start(),
+      WebhookReceiver.start(),
+    ]);
+    await rtsp.publish('door');
+    const bus = { type: 'kafka', brokers: kafka.brokers, partitions: 2, cropRetentionMs: 60_000 } as const;
+    // Analytics first: it reads statuses from when it joins.
+    analytics = await startCrowdLens(
+      parseConfig({
+        role: 'analytics',
+        logLevel: 'warn',
+        http: { port: 0, host: '127.0.0.1' },
+        dataDir: mkdtempSync(join(tmpdir(), 'crowdlens-alerts-a-')),
+        bus,
+        alerts: {
+          evaluateIntervalMs: 200,
+          rules: [{ type: 'camera-down', name: 'door-down', forSeconds: 3 }],
+          webhooks: [{ name: 'ops', url: receiver.url, secret: SECRET, backoff: { initialMs: 300, maxMs: 2000 } }],
+        },
+      }),
+      createLogger('warn', 'analytics'),
+    );
+    ingest = await startCrowdLens(
+      parseConfig({
+        role: 'ingest',
+        logLevel: 'warn',
+        http: { port: 0, host: '127.0.0.1' },
+        dataDir: mkdtempSync(join(tmpdir(), 'crowdlens-alerts-i-')),
+        bus,
+        detector: { workers: 1 },
+        cameras: [{ id: 'door', url: rtsp.url('door'), fps: 2 }],
+      }),
+      createLogger('warn', 'ingest'),
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await ingest?.close();
+    await analytics?.close();
+    await rtsp?.stop();
+    await receiver?.close();
+    await kafka?.destroy();
+  });
+
+  const stateInAnalytics = async (): Promise<string | undefined> => {
+    const { cameras } = (await (await fetch(`${analytics.url}/api/cameras`)).json()) as { cameras: CameraStatus[] };
+    return cameras.find((c) => c.cameraId === 'door')?.state;
+  };
+
+  it('the analytics process sends one firing and one resolved for an RTSP outage it only hears of over Kafka', async () => {
+    await until(
+      'analytics to see the camera streaming',
+      async () => ((await stateInAnalytics()) === 'streaming' ? true : undefined),
+      180_000,
+    );
+    const killedAt = Date.now();
+    await rtsp.kill();
+    const firing = await until(
+      'the firing message',
+      async () =>
+        receiver
+          .accepted<AlertPayload>()
+          .find((p) => p.state === 'firing' && Date.parse(p.startedAt) >= killedAt - 1000),
+      90_000,
+    );
+    expect(firing).toMatchObject({ rule: 'door-down', type: 'camera-down', camera: { id: 'door' }, forSeconds: 3 });
+    await sleep(2000);
+    await rtsp.restart();
+    const resolved = await until(
+      'the resolved message',
+      async () => receiver.accepted<AlertPayload>().find((p) => p.state === 'resolved' && p.alertId === firing.alertId),
+      120_000,
+    );
+    expect(resolved.value).toBe('streaming');
+    await sleep(2000);
+    const outage = receiver.accepted<AlertPayload>().filter((p) => p.alertId === firing.alertId);
+    expect(outage.map((p) => p.state)).toEqual(['firing', 'resolved']);
+    for (const r of receiver.requests) expect(verifyWebhookSignature(SECRET, r.body, r.signature)).toBe(true);
+    report(
+      `distributed alerts: firing ${Date.parse(firing.at) - killedAt} ms after the kill (value ${String(firing.value)}), ` +
+        `${receiver.requests.length} request(s) in all`,
+    );
+  }, 600_000);
+});
