@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { voteTrack } from './track-vote';
+import { parseConfig } from '@crowdlens/config';
+import { TrackAggregator, type BucketDelta, type PredictionRecord } from '@crowdlens/storage';
+import { storeOptions, voteTrack } from './track-vote';
 
 const policy = { minEvidence: 2, minMargin: 0.1 };
 
@@ -18,5 +20,31 @@ describe('voteTrack', () => {
     expect(voteTrack(1, 0.99, policy)).toBe('unknown');
     expect(voteTrack(4, 4 * 0.55, policy)).toBe('unknown');
     expect(voteTrack(0, 0, policy)).toBe('unknown');
+  });
+});
+
+describe('storeOptions voter in the aggregation rules', () => {
+  it('moves a visitor from unknown to a gender once the configured evidence is reached, and back on doubt', () => {
+    const { voter } = storeOptions(parseConfig({ analytics: { minTrackEvidence: 3, minVoteMargin: 0.2 } }));
+    const aggregator = new TrackAggregator(voter);
+    const crop = (i: number, probMale: number): PredictionRecord => ({
+      predictionId: `p${i}`,
+      cameraId: 'cam',
+      trackId: 't',
+      frameTs: 1_000 * i,
+      probMale,
+    });
+    const genders = (deltas: readonly BucketDelta[]): string[] =>
+      deltas.filter((d) => d.size === 'minute' && d.counts.visitors !== undefined).map((d) => JSON.stringify(d.counts));
+    let step = aggregator.prediction(undefined, crop(0, 0.95));
+    expect(genders(step.deltas)).toEqual(['{"visitors":1,"unknown":1}']);
+    step = aggregator.prediction(step.track, crop(1, 0.95));
+    expect(step.track.vote).toBe('unknown'); // two crops: below minTrackEvidence
+    step = aggregator.prediction(step.track, crop(2, 0.95));
+    expect(genders(step.deltas)).toEqual(['{"visitors":-1,"unknown":-1}', '{"visitors":1,"male":1}']);
+    step = aggregator.prediction(step.track, crop(3, 0.1)); // mean 0.74: still at least 0.2 above even
+    expect(step.track.vote).toBe('male');
+    step = aggregator.prediction(step.track, crop(4, 0.1)); // mean 0.61: inside the margin
+    expect(genders(step.deltas)).toEqual(['{"visitors":-1,"male":-1}', '{"visitors":1,"unknown":1}']);
   });
 });
