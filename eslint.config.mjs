@@ -59,6 +59,25 @@ export default tseslint.config(
     },
   },
   {
+    // libs/runtime is loaded by worker threads and scripts with no Nest application: nothing of
+    // NestJS or of the platform half (libs/common) may come in. libs/runtime/src/nest-free.spec.ts
+    // also follows imports through other libraries.
+    files: ['libs/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*', '@crowdlens/common', '@crowdlens/common/*'],
+              message: 'libs/runtime stays Nest-free (worker threads load it): keep Nest code in @crowdlens/common',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Rules that read types: a promise nobody awaits or catches is found here, not in production.
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },

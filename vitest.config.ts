@@ -15,6 +15,7 @@ export default defineConfig({
       '@crowdlens/vision': lib('vision'),
       '@crowdlens/models': lib('models'),
       '@crowdlens/storage': lib('storage'),
+      '@crowdlens/runtime': lib('runtime'),
       '@crowdlens/common': lib('common'),
       // The apps' public faces, for the embedded app that composes them.
       '@crowdlens/ingest': resolve(__dirname, 'apps/ingest/src'),

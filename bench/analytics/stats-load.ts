@@ -34,7 +34,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 import { SqlAggregateStore, SqliteDriver } from '@crowdlens/storage';
 
 const MINUTE = 60_000;

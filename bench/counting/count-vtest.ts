@@ -10,7 +10,7 @@
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 import type { CountingConfigInput } from '@crowdlens/config';
 import { loadGroundTruth, scoreCounting, trackSpans, type CountingScore } from './counting-score';
 import { makeStillPersonClip, vtestPath } from './footage';

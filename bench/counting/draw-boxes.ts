@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 import { CountingConfigSchema, DetectorConfigSchema } from '@crowdlens/config';
 import { attachFaces, createThreadSceneDetector, locateFfmpeg, type Frame } from '@crowdlens/vision';
 import { vtestPath } from './footage';

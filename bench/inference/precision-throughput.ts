@@ -23,7 +23,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 import { OnnxGenderClassifier, type RgbImage } from '@crowdlens/models';
 import sharp from 'sharp';
 

@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createLogger, repoRoot } from '@crowdlens/common';
+import { createLogger, repoRoot } from '@crowdlens/runtime';
 import {
   DynamicBatcher,
   OnnxGenderClassifier,

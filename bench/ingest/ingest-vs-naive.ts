@@ -43,7 +43,7 @@ import {
   type DetectorConfig,
 } from '@crowdlens/config';
 import type { Box, FaceCrop } from '@crowdlens/contracts';
-import { repoRoot, tfjsRuntime } from '@crowdlens/common';
+import { repoRoot, tfjsRuntime } from '@crowdlens/runtime';
 import {
   CameraManager,
   createSceneDetector,

@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { CameraConfigSchema, CountingConfigSchema, DetectorConfigSchema, TrackerConfigSchema } from '@crowdlens/config';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 import { CameraManager } from '@crowdlens/vision';
 
 function arg(name: string, fallback: string): string {

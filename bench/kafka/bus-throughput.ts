@@ -45,7 +45,7 @@ import {
 import { InMemoryBus, KafkaBus, type MessageBus, type MessageHandler } from '@crowdlens/bus';
 import { createAggregateStore, type AggregateStore } from '@crowdlens/storage';
 import { parseConfig } from '@crowdlens/config';
-import { SYSTEM_CLOCK } from '@crowdlens/common';
+import { SYSTEM_CLOCK } from '@crowdlens/runtime';
 import { storeOptions } from '../../apps/analytics/src/services/track-vote';
 import { PredictionRecorder } from '../../apps/analytics/src/services/prediction-recorder.service';
 import pino from 'pino';

@@ -12,7 +12,8 @@ import { parseConfig } from '@crowdlens/config';
 import { GENDER_PREDICTIONS_TOPIC } from '@crowdlens/contracts';
 import { personPrediction } from '../support/predictions';
 import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
-import { createLogger, hashPassword } from '@crowdlens/common';
+import { hashPassword } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 
 const HOUR = 3_600_000;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
 import { GENDER_PREDICTIONS_TOPIC, TRACK_EVENTS_TOPIC } from '@crowdlens/contracts';
 import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { trackEvent, trackLifetime } from '../factories/track-event.factory';
 import { personPrediction } from '../support/predictions';

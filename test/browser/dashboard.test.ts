@@ -14,7 +14,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { parseConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
 import { GENDER_PREDICTIONS_TOPIC } from '@crowdlens/contracts';
-import { createLogger, hashPassword, repoRoot } from '@crowdlens/common';
+import { hashPassword } from '@crowdlens/common';
+import { createLogger, repoRoot } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseConfig } from '@crowdlens/config';
-import { createLogger, hashPassword, repoRoot } from '@crowdlens/common';
+import { hashPassword } from '@crowdlens/common';
+import { createLogger, repoRoot } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { vtestPath } from '../../bench/counting/footage';
 

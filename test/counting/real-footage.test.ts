@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
 import type { CameraStatus } from '@crowdlens/contracts';
-import { createLogger, repoRoot } from '@crowdlens/common';
+import { createLogger, repoRoot } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { loadGroundTruth } from '../../bench/counting/counting-score';
 import { makeStillPersonClip, vtestPath } from '../../bench/counting/footage';

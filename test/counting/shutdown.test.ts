@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens } from '../../apps/embedded/src/bootstrap';
 import { makeStillPersonClip } from '../../bench/counting/footage';
 import { until } from '../support/wait';

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { verifyWebhookSignature } from '../../apps/analytics/src/alerts/adapters/webhook-signature';
 import type { AlertPayload } from '../../apps/analytics/src/alerts/services/alert-payload';

@@ -1,4 +1,4 @@
-import type { Clock } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 
 /**
  * A clock the test moves by hand. `advance` moves both readings, as time passing does; `stepWall`

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type AppConfigInput } from '@crowdlens/config';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import type { CameraDetails } from '@crowdlens/vision';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { ffmpegChildren } from '../rtsp/support/wait';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import type { CameraStatus } from '@crowdlens/contracts';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { verifyWebhookSignature } from '../../apps/analytics/src/alerts/adapters/webhook-signature';

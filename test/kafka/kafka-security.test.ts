@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
 import { KafkaSecurityError, type MessageBus } from '@crowdlens/bus';
 import { loadConfig, parseConfig } from '@crowdlens/config';
-import { createLogger } from '../../libs/common/src/logger';
+import { createLogger } from '@crowdlens/runtime';
 import { createMessageBus } from '../../libs/common/src/nest/message-bus.factory';
 import { uniqueName } from '../support/deploy-scripts';
 import { uniqueTopic } from '../support/kafka';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus, MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { parseConfig, type AppConfigInput } from '@crowdlens/config';
 import {
   GENDER_PREDICTIONS_TOPIC,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBus } from '@crowdlens/bus';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { parseConfig } from '@crowdlens/config';
 import {
   GENDER_PREDICTIONS_TOPIC,

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 import type { ModelCard, ModelManifest, RgbImage } from '@crowdlens/models';
 import { faceCrops224, PYTHON_ENV_TIMEOUT_MS, runTool, toolsPython } from './python-tools';
 import { serveOverBus } from './serve-over-bus';

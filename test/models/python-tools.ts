@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp, { type Sharp } from 'sharp';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 import type { RgbImage } from '@crowdlens/models';
 
 const run = promisify(execFile);

@@ -24,7 +24,7 @@ import sharp from 'sharp';
 import { parseConfig } from '@crowdlens/config';
 import { FACE_CROPS_TOPIC, GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
 import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens } from '../../apps/embedded/src/bootstrap';
 
 const work = mkdtempSync(join(tmpdir(), 'crowdlens-resnet50-'));

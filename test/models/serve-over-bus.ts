@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { parseConfig } from '@crowdlens/config';
 import { FACE_CROPS_TOPIC, GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
 import type { RgbImage } from '@crowdlens/models';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
 import { GENDER_PREDICTIONS_TOPIC } from '@crowdlens/contracts';
 import { MESSAGE_BUS, type InMemoryBus } from '@crowdlens/bus';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { REPO_ROOT, runDeployScript } from '../support/deploy-scripts';
 import { listenOnce } from '../support/kafka';

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryBus } from '@crowdlens/bus';
-import { SYSTEM_CLOCK } from '@crowdlens/common';
+import { SYSTEM_CLOCK } from '@crowdlens/runtime';
 import { parseConfig } from '@crowdlens/config';
 import { DEAD_LETTERS_TOPIC, TRACK_EVENTS_TOPIC, type DeadLetter } from '@crowdlens/contracts';
 import { PostgresDriver, SqlAggregateStore } from '@crowdlens/storage';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import type { CameraDetails } from '@crowdlens/vision';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
 import { RtspTestServer } from './support/rtsp-server';

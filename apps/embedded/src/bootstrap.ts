@@ -4,7 +4,6 @@ import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '@crowdlens/config';
 import type { AddressInfo } from 'node:net';
 import {
-  createLogger,
   describeListenAddress,
   exposureWarning,
   hardenHttp,
@@ -12,6 +11,7 @@ import {
   Readiness,
   type ListenAddress,
 } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import type { Logger } from 'pino';
 import { CrowdLensModule } from './crowdlens.module';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { AppConfig, CameraConfig } from '@crowdlens/config';
-import { repoRoot } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 
 /** The bundled sample video, looped in real time: what `npm start` shows when no camera is configured. */
 export function withDemoCamera(config: AppConfig): AppConfig {

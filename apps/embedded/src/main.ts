@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfig } from '@crowdlens/config';
-import { createLogger } from '@crowdlens/common';
+import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens } from './bootstrap';
 import { describeBootFailure } from './boot-failure';
 import { withDemoCamera } from './demo-camera';

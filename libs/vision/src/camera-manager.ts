@@ -14,9 +14,9 @@ import {
   type LineZoneEvent,
   type TrackEvent,
 } from '@crowdlens/contracts';
-import type { Logger } from '@crowdlens/common';
-import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
-import type { BackoffOptions } from '@crowdlens/common/backoff';
+import type { Logger } from '@crowdlens/runtime';
+import { SYSTEM_CLOCK, type Clock } from '@crowdlens/runtime/clock';
+import type { BackoffOptions } from '@crowdlens/runtime/backoff';
 import { CameraSupervisor } from './capture/camera-supervisor';
 import { FfmpegFrameSource } from './capture/ffmpeg-frame-source';
 import type { FrameSource } from './capture/frame-source.port';

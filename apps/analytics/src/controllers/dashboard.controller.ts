@@ -1,7 +1,8 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { dirname, join } from 'node:path';
-import { Public, repoRoot, Unlimited } from '@crowdlens/common';
+import { Public, Unlimited } from '@crowdlens/common';
+import { repoRoot } from '@crowdlens/runtime';
 
 /** Static files the dashboard needs; an allow-list, so no path ever reaches the filesystem from a URL. */
 const ASSETS: Readonly<Record<string, { file: () => string; type: string }>> = {

@@ -1,4 +1,4 @@
-import type { Clock } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 
 /** An event stamped further ahead of this process's clock than analytics.maxClockAheadMs. */
 export class FutureEventError extends Error {

@@ -8,7 +8,8 @@ import {
   type StatsRow,
   type VotedGender,
 } from '@crowdlens/storage';
-import { CLOCK, type Clock } from '@crowdlens/common';
+import { CLOCK } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import type { OccupancyQueryDto, StatsQueryDto } from '../dtos/stats-query.dto';
 import { levelsUpTo, releaseConsistently } from './k-anonymity';
 import { csvText, StatsService, type StatsRange } from './stats.service';

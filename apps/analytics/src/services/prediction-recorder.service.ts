@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplication
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { GENDER_PREDICTIONS_TOPIC, type GenderPrediction } from '@crowdlens/contracts';
 import { AGGREGATE_STORE, classifyStoreError, type AggregateStore, type PredictionRecord } from '@crowdlens/storage';
-import { CLOCK, LOGGER, METRICS, Readiness, type Clock } from '@crowdlens/common';
+import { CLOCK, LOGGER, METRICS, Readiness } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';

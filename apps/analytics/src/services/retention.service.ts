@@ -7,7 +7,8 @@ import {
   type LineZoneStore,
   type RetentionResult,
 } from '@crowdlens/storage';
-import { CLOCK, LOGGER, type Clock } from '@crowdlens/common';
+import { CLOCK, LOGGER } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import type { Logger } from 'pino';
 
 const EVERY_MS = 3_600_000;

@@ -1,5 +1,5 @@
 import { RetryLaterError } from '@crowdlens/bus';
-import { ExponentialBackoff } from '@crowdlens/common';
+import { ExponentialBackoff } from '@crowdlens/runtime';
 import type { ApplyResult, StoreErrorKind } from '@crowdlens/storage';
 import type { Counter } from 'prom-client';
 import type { Logger } from 'pino';

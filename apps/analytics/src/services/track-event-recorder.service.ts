@@ -2,7 +2,8 @@ import { Inject, Injectable, type OnApplicationBootstrap, type BeforeApplication
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@crowdlens/bus';
 import { TRACK_EVENTS_TOPIC, type TrackEvent } from '@crowdlens/contracts';
 import { AGGREGATE_STORE, classifyStoreError, type AggregateStore, type TrackEventRecord } from '@crowdlens/storage';
-import { CLOCK, LOGGER, METRICS, Readiness, type Clock } from '@crowdlens/common';
+import { CLOCK, LOGGER, METRICS, Readiness } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from 'pino';

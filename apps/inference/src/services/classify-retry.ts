@@ -1,5 +1,5 @@
 import { RetryLaterError } from '@crowdlens/bus';
-import { ExponentialBackoff, type BackoffOptions } from '@crowdlens/common';
+import { ExponentialBackoff, type BackoffOptions } from '@crowdlens/runtime';
 import { BatcherClosedError } from '@crowdlens/models';
 
 export interface ClassifyRetryOptions {

@@ -29,7 +29,8 @@ import {
   type FaceCrop,
   type TrackEvent,
 } from '@crowdlens/contracts';
-import { CLOCK, LOGGER, Readiness, type Clock } from '@crowdlens/common';
+import { CLOCK, LOGGER, Readiness } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import {
   CameraLimitError,
   CameraManager,

@@ -1,4 +1,4 @@
-import { ExponentialBackoff } from '@crowdlens/common/backoff';
+import { ExponentialBackoff } from '@crowdlens/runtime/backoff';
 import type { Topic } from '@crowdlens/contracts';
 import type { Consumer, ConsumerRunConfig, EachBatchPayload } from 'kafkajs';
 import type { SubscribeOptions, Subscription } from '../message-bus.port';

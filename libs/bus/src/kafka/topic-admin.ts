@@ -1,5 +1,5 @@
 import type { Topic } from '@crowdlens/contracts';
-import { backoffDelay } from '@crowdlens/common/backoff';
+import { backoffDelay } from '@crowdlens/runtime/backoff';
 import type { Admin } from 'kafkajs';
 import type { KafkaBusOptions, KafkaBusTuning } from './kafka-bus-options';
 import type { SecureKafkaClient } from './secure-kafka-client';

@@ -8,7 +8,7 @@ import { NestFactory } from '@nestjs/core';
 import { parseConfig, type AppConfigInput } from '@crowdlens/config';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../logger';
+import { createLogger } from '@crowdlens/runtime';
 import { CoreModule } from '../nest/core.module';
 import { PinoNestLogger } from '../nest/pino-nest-logger';
 import { hashPassword } from './password-hash';

@@ -4,7 +4,7 @@
  * further failure; and only a few logins run at once, since each costs an
  * scrypt (16 MB, tens of ms of a thread-pool thread). Per process, in memory.
  */
-import { backoffDelay } from '../backoff';
+import { backoffDelay } from '@crowdlens/runtime';
 
 export class LoginThrottledError extends Error {
   constructor(

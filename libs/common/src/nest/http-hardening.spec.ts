@@ -10,7 +10,7 @@ import { parseConfig } from '@crowdlens/config';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../auth/password-hash';
-import { createLogger } from '../logger';
+import { createLogger } from '@crowdlens/runtime';
 import { CoreModule } from './core.module';
 import { hardenHttp } from './http-hardening';
 import { PinoNestLogger } from './pino-nest-logger';

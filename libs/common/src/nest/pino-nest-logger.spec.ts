@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../logger';
+import { createLogger } from '@crowdlens/runtime';
 import { PinoNestLogger } from './pino-nest-logger';
 
 class RefusedModel extends Error {}

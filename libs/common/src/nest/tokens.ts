@@ -2,5 +2,3 @@
 export const LOGGER = Symbol('Logger');
 export const METRICS = Symbol('MetricsRegistry');
 export const CLOCK = Symbol('Clock');
-
-export type { Clock } from '../clock';

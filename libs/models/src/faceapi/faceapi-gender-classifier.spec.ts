@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { tfjsRuntime } from '@crowdlens/common';
+import { tfjsRuntime } from '@crowdlens/runtime';
 import { FaceApiGenderClassifier } from './faceapi-gender-classifier';
 
 const demo = (n: number) => join(require.resolve('@vladmandic/face-api/package.json'), `../demo/sample${n}.jpg`);

@@ -1,4 +1,4 @@
-import { tfjsRuntime, type FaceApi } from '@crowdlens/common';
+import { tfjsRuntime, type FaceApi } from '@crowdlens/runtime';
 import type { ClassifierInfo, GenderClassifier, GenderScore, RgbImage } from '../gender-classifier.port';
 
 /**

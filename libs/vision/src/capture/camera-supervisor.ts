@@ -1,9 +1,9 @@
 import type { CameraState } from '@crowdlens/contracts';
 import { redactText } from '@crowdlens/config';
-import type { Logger } from '@crowdlens/common';
-import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
+import type { Logger } from '@crowdlens/runtime';
+import { SYSTEM_CLOCK, type Clock } from '@crowdlens/runtime/clock';
 import type { Frame } from '../frame';
-import { ExponentialBackoff, type BackoffOptions } from '@crowdlens/common/backoff';
+import { ExponentialBackoff, type BackoffOptions } from '@crowdlens/runtime/backoff';
 import { CaptureError } from './capture-error';
 import type { FrameSource } from './frame-source.port';
 

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { redactText } from '@crowdlens/config';
-import type { Logger } from '@crowdlens/common';
-import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
+import type { Logger } from '@crowdlens/runtime';
+import { SYSTEM_CLOCK, type Clock } from '@crowdlens/runtime/clock';
 import { frameByteLength, type Frame } from '../frame';
 import { buildFfmpegArgs, type FfmpegInput } from '../ffmpeg/ffmpeg-args';
 import type { FfmpegBinary } from '../ffmpeg/ffmpeg-locator';

@@ -1,4 +1,4 @@
-import type { Logger } from '@crowdlens/common';
+import type { Logger } from '@crowdlens/runtime';
 import { createThreadDetector } from './create-face-detector';
 import { createPersonDetector } from './create-person-detector';
 import { DetectorWorkerPool } from './detector-worker-pool';

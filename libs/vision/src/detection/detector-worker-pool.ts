@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '@crowdlens/common';
+import type { Logger } from '@crowdlens/runtime';
 import type { Frame } from '../frame';
 import type {
   DetectRequest,

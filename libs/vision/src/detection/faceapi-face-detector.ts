@@ -1,8 +1,8 @@
 import type { DetectorConfig } from '@crowdlens/config';
-// The runtime module itself, not the @crowdlens/common barrel: this file is the
-// heart of every detector worker thread, and the barrel also loads NestJS
-// (about a second of start-up per worker for nothing).
-import { tfjsRuntime, type FaceApi, type TfjsRuntime } from '@crowdlens/common/tfjs-runtime';
+// The runtime module itself, not the @crowdlens/runtime barrel: this file is the
+// heart of every detector worker thread, and the barrel also loads pino and the
+// config schema (start-up per worker for nothing).
+import { tfjsRuntime, type FaceApi, type TfjsRuntime } from '@crowdlens/runtime/tfjs-runtime';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
 import type { FaceDetection, FaceDetector } from './face-detector.port';

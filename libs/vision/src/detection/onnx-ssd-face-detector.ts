@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { openWithProvider } from '@crowdlens/models/onnx/provider-session';
 import type { DetectorConfig } from '@crowdlens/config';
-// The runtime module itself, not the @crowdlens/common barrel: this runs in every detector worker (see faceapi-face-detector.ts).
-import { faceapiModelDir } from '@crowdlens/common/tfjs-runtime';
+// The runtime module itself, not the @crowdlens/runtime barrel: this runs in every detector worker (see faceapi-face-detector.ts).
+import { faceapiModelDir } from '@crowdlens/runtime/tfjs-runtime';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
 import type { FaceDetection, FaceDetector } from './face-detector.port';

@@ -8,8 +8,8 @@ import {
   type TrackEvent,
   type TrackUnit,
 } from '@crowdlens/contracts';
-import type { Logger } from '@crowdlens/common';
-import { SYSTEM_CLOCK, type Clock } from '@crowdlens/common/clock';
+import type { Logger } from '@crowdlens/runtime';
+import { SYSTEM_CLOCK, type Clock } from '@crowdlens/runtime/clock';
 import { BestCropSelector } from '../crop/best-crop-selector';
 import type { FaceCropper } from '../crop/face-cropper';
 import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';

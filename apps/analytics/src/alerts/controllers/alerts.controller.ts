@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { CLOCK, RequireRole, type Clock } from '@crowdlens/common';
+import { CLOCK, RequireRole } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import type { FiringAlert } from '../services/alert-evaluator';
 import { AlertsService } from '../services/alerts.service';
 

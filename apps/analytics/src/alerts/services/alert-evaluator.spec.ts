@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type AlertRule } from '@crowdlens/config';
-import type { Clock } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import { CAMERA_STATUS_SCHEMA_VERSION, type CameraStatus } from '@crowdlens/contracts';
 import { AlertEvaluator, type ZoneReading } from './alert-evaluator';
 

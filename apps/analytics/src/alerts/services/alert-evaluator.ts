@@ -8,7 +8,7 @@
  * wrong now, not history.
  */
 import type { AlertRule, AlertRuleType } from '@crowdlens/config';
-import type { Clock } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import type { CameraStatus } from '@crowdlens/contracts';
 
 /** People inside one zone now; null when withheld (1 to k − 1 people). */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, registerSecret, redactText, type AppConfig } from '@crowdlens/config';
-import { CLOCK, LOGGER, type Clock } from '@crowdlens/common';
+import { CLOCK, LOGGER } from '@crowdlens/common';
+import type { Clock } from '@crowdlens/runtime';
 import type { Logger } from 'pino';
 import { CameraRegistry } from '../../services/camera-registry.service';
 import { LineZoneStatsService } from '../../services/line-zone-stats.service';

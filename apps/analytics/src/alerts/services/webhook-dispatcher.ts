@@ -1,5 +1,5 @@
 import { redactUrl, type WebhookConfig } from '@crowdlens/config';
-import { ExponentialBackoff } from '@crowdlens/common';
+import { ExponentialBackoff } from '@crowdlens/runtime';
 import type { Logger } from 'pino';
 import { signWebhookBody, SIGNATURE_HEADER } from '../adapters/webhook-signature';
 import type { WebhookTransport } from '../adapters/webhook-transport.port';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-// The module itself, not the @crowdlens/common barrel: this runs in detector worker threads.
-import { repoRoot } from '@crowdlens/common/repo-root';
+// The module itself, not the @crowdlens/runtime barrel: this runs in detector worker threads.
+import { repoRoot } from '@crowdlens/runtime/repo-root';
 
 /** The committed NanoDet-g model (see assets/models/nanodet-g/NOTICE.md and scripts/models/convert-nanodet.sh). */
 export function defaultNanodetModelPath(): string {

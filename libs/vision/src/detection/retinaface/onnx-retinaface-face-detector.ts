@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DetectorConfig } from '@crowdlens/config';
 import { openWithProvider } from '@crowdlens/models/onnx/provider-session';
-// The module itself, not the @crowdlens/common barrel: this runs in detector worker threads.
-import { repoRoot } from '@crowdlens/common/repo-root';
+// The module itself, not the @crowdlens/runtime barrel: this runs in detector worker threads.
+import { repoRoot } from '@crowdlens/runtime/repo-root';
 import { assertRgbFrame, type Frame } from '../../frame';
 import { clampDetection } from '../clamp-detection';
 import type { FaceDetection, FaceDetector } from '../face-detector.port';

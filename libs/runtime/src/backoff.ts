@@ -7,7 +7,7 @@
  * the same instant.
  *
  * No imports on purpose: libs/bus and worker threads load this file directly
- * (`@crowdlens/common/backoff`) without the Nest half of libs/common.
+ * (`@crowdlens/runtime/backoff`), without the logger and config the barrel loads.
  */
 export interface BackoffOptions {
   readonly initialMs: number;
