@@ -96,12 +96,15 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
   };
 
   it('sends one firing and one resolved, signed, retried past a 503, listed while firing', async () => {
+    // Starting up is "connecting": if that took longer than forSeconds, it has an alert of its own,
+    // resolved once the camera streams. The outage starts after that.
+    const alertsFiring = async (): Promise<number> =>
+      ((await (await get('/api/alerts', KEYS.operator)).json()) as { alerts: unknown[] }).alerts.length;
     await until(
-      'the camera streaming',
-      async () => ((await cameraState()) === 'streaming' ? true : undefined),
+      'the camera streaming, with no alert firing',
+      async () => ((await cameraState()) === 'streaming' && (await alertsFiring()) === 0 ? true : undefined),
       180_000,
     );
-    // Starting up is "connecting": if that took longer than forSeconds, it has an alert of its own.
     const startupRequests = receiver.requests.length;
 
     const killedAt = Date.now();
