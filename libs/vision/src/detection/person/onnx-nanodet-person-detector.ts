@@ -1,9 +1,10 @@
 import * as ort from 'onnxruntime-node';
-import { openWithProvider, type OnnxExecutionProvider } from '@crowdlens/models/onnx/provider-session';
+import type { OnnxExecutionProvider } from '@crowdlens/models/onnx/provider-session';
 import { assertRgbFrame, type Frame } from '../../frame';
 import { clampDetection } from '../clamp-detection';
 import type { PersonDetection, PersonDetector } from '../person-detector.port';
-import { defaultNanodetModelPath, readVerifiedModel } from './nanodet-model-file';
+import { defaultNanodetModelPath } from './nanodet-model-file';
+import { openVerifiedModelSession } from './verified-model-session';
 import {
   classAwareNms,
   COCO_PERSON,
@@ -83,22 +84,15 @@ export class OnnxNanodetPersonDetector implements PersonDetector {
 
   async load(): Promise<void> {
     if (this.session) return;
-    const { bytes, manifest } = await readVerifiedModel(this.settings.modelPath);
-    const opened = await openWithProvider(bytes, this.settings.executionProvider, {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: this.settings.threads,
-      interOpNumThreads: 1,
-    });
-    const missing = [
-      manifest.input.name,
-      ...NANODET_STRIDES.flatMap((s) => [`cls_stride${s}`, `reg_stride${s}`]),
-    ].filter((n) => !opened.session.inputNames.includes(n) && !opened.session.outputNames.includes(n));
-    if (missing.length > 0) {
-      await opened.session.release();
-      throw new Error(`model ${this.settings.modelPath} lacks the NanoDet tensors ${missing.join(', ')}`);
-    }
+    const opened = await openVerifiedModelSession(
+      this.settings.modelPath,
+      this.settings.executionProvider,
+      this.settings.threads,
+      NANODET_STRIDES.flatMap((s) => [`cls_stride${s}`, `reg_stride${s}`]),
+      'NanoDet',
+    );
     this.session = opened.session;
-    this.inputName = manifest.input.name;
+    this.inputName = opened.inputName;
     this.provider = opened.provider;
     this.fallback = opened.fallbackReason;
   }

@@ -1,13 +1,12 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { DetectorConfig } from '@crowdlens/config';
-import { openWithProvider } from '@crowdlens/models/onnx/provider-session';
 // The module itself, not the @crowdlens/runtime barrel: this runs in detector worker threads.
 import { repoRoot } from '@crowdlens/runtime/repo-root';
 import { assertRgbFrame, type Frame } from '../../frame';
 import { clampDetection } from '../clamp-detection';
 import type { FaceDetection, FaceDetector } from '../face-detector.port';
-import { readVerifiedModel } from '../person/nanodet-model-file';
+import { openVerifiedModelSession } from '../person/verified-model-session';
 import { NanodetPreprocessor, type BgrNormalisation } from '../person/nanodet-preprocess';
 import { retinafaceAnchors, type RetinafaceAnchors } from './retinaface-anchors';
 import { decodeRetinaface } from './retinaface-decode';
@@ -68,21 +67,15 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
   async load(): Promise<void> {
     if (this.session) return;
     const modelPath = this.options.modelPath ?? defaultRetinafaceModelPath();
-    const { bytes, manifest } = await readVerifiedModel(modelPath);
-    const opened = await openWithProvider(bytes, this.config.executionProvider, {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: this.options.threads ?? 1,
-      interOpNumThreads: 1,
-    });
-    const missing = [manifest.input.name, ...OUTPUTS].filter(
-      (n) => !opened.session.inputNames.includes(n) && !opened.session.outputNames.includes(n),
+    const opened = await openVerifiedModelSession(
+      modelPath,
+      this.config.executionProvider,
+      this.options.threads ?? 1,
+      OUTPUTS,
+      'RetinaFace',
     );
-    if (missing.length > 0) {
-      await opened.session.release();
-      throw new Error(`model ${modelPath} lacks the RetinaFace tensors ${missing.join(', ')}`);
-    }
     this.session = opened.session;
-    this.inputName = manifest.input.name;
+    this.inputName = opened.inputName;
     this.provider = opened.provider;
     this.fallback = opened.fallbackReason;
   }
