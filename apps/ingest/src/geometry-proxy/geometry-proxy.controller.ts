@@ -3,7 +3,7 @@ import { RequireRole, ZodValidationPipe, type AuthedRequest } from '@crowdlens/c
 import { CameraIdParamSchema } from '../dtos/admin-camera.dto';
 import { PutGeometrySchema, type CameraGeometryDto, type PutGeometryDto } from '../dtos/camera-geometry.dto';
 import { forwardedCredentials } from '../live-view/forwarded-credentials';
-import { PROXIED_HEADER } from '../live-view/snapshot.service';
+import { PROXIED_HEADER } from '../live-view/ingest-forwarding';
 import { GeometryProxyService } from './geometry-proxy.service';
 
 /**

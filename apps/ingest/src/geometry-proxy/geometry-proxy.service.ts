@@ -2,7 +2,7 @@ import { BadGatewayException, HttpException, Inject, Injectable, NotFoundExcepti
 import { APP_CONFIG, type AppConfig, type CameraGeometry } from '@crowdlens/config';
 import { LOGGER } from '@crowdlens/common';
 import type { Logger } from 'pino';
-import { PROXIED_HEADER } from '../live-view/snapshot.service';
+import { IngestForwarding } from '../live-view/ingest-forwarding';
 import type { CameraGeometryDto } from '../dtos/camera-geometry.dto';
 
 const FETCH_TIMEOUT_MS = 5000;
@@ -26,12 +26,14 @@ export interface GeometryProxyRequest {
  */
 @Injectable()
 export class GeometryProxyService {
-  private readonly owners = new Map<string, string>();
+  private readonly ingest: IngestForwarding;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.ingest = new IngestForwarding(config.liveView.ingestUrls);
+  }
 
   get(req: GeometryProxyRequest): Promise<CameraGeometryDto> {
     return this.forward(req, 'GET');
@@ -44,19 +46,15 @@ export class GeometryProxyService {
   private async forward(req: GeometryProxyRequest, method: 'GET' | 'PUT', body?: CameraGeometry) {
     if (req.proxied)
       throw new NotFoundException(`camera "${req.cameraId}": lines and zones are not kept in this process`);
-    const urls = [...this.config.liveView.ingestUrls];
-    if (urls.length === 0)
+    if (this.config.liveView.ingestUrls.length === 0)
       throw new BadGatewayException(
         'lines and zones live in the ingest processes, and liveView.ingestUrls lists none for this analytics process',
       );
-    const owner = this.owners.get(req.cameraId);
-    if (owner) urls.sort((a) => (a === owner ? -1 : 0));
-    const headers: Record<string, string> = { [PROXIED_HEADER]: '1' };
-    for (const [k, v] of Object.entries(req.credentials)) if (v) headers[k] = v;
+    const headers = IngestForwarding.headers(req.credentials);
     if (body) headers['content-type'] = 'application/json';
     const unreachable: string[] = [];
-    for (const base of urls) {
-      const url = `${base.replace(/\/+$/, '')}/api/admin/cameras/${encodeURIComponent(req.cameraId)}/geometry`;
+    for (const base of this.ingest.candidates(req.cameraId)) {
+      const url = `${base}/api/admin/cameras/${encodeURIComponent(req.cameraId)}/geometry`;
       let res: Response;
       try {
         res = await fetch(url, {
@@ -81,7 +79,7 @@ export class GeometryProxyService {
           `${base} answered ${res.status} without a JSON body for camera "${req.cameraId}"`,
         );
       if (!res.ok) throw new HttpException(answer as Record<string, unknown>, res.status);
-      this.owners.set(req.cameraId, base);
+      this.ingest.answered(req.cameraId, base);
       return answer as CameraGeometryDto;
     }
     if (unreachable.length > 0)

@@ -2,7 +2,8 @@ import { Controller, Get, Header, Param, Req, StreamableFile } from '@nestjs/com
 import { RequireRole, ZodValidationPipe, type AuthedRequest } from '@crowdlens/common';
 import { CameraIdSchema } from '@crowdlens/config';
 import { forwardedCredentials } from './forwarded-credentials';
-import { PROXIED_HEADER, SnapshotService } from './snapshot.service';
+import { PROXIED_HEADER } from './ingest-forwarding';
+import { SnapshotService } from './snapshot.service';
 
 /** The live view: operators and admins only; viewers get 403 (faces, even blurred, are not aggregates). */
 @Controller('api/cameras')

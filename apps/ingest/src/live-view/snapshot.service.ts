@@ -3,9 +3,8 @@ import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { LOGGER, type Principal } from '@crowdlens/common';
 import { LiveFrames, renderSnapshot } from '@crowdlens/vision';
 import type { Logger } from 'pino';
+import { IngestForwarding } from './ingest-forwarding';
 
-/** Marks a request analytics forwarded to an ingest process: it is answered locally or not at all (no loops). */
-export const PROXIED_HEADER = 'x-crowdlens-proxied';
 const FETCH_TIMEOUT_MS = 3000;
 
 export interface SnapshotRequest {
@@ -33,14 +32,15 @@ interface Encoded {
 @Injectable()
 export class SnapshotService {
   private readonly cache = new Map<string, Encoded>();
-  /** Which ingest URL answered for a camera last: asked first next time. */
-  private readonly owners = new Map<string, string>();
+  private readonly ingest: IngestForwarding;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly frames: LiveFrames,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.ingest = new IngestForwarding(config.liveView.ingestUrls);
+  }
 
   async snapshot(req: SnapshotRequest): Promise<Buffer> {
     const live = this.frames.get(req.cameraId);
@@ -65,19 +65,15 @@ export class SnapshotService {
   }
 
   private async fromIngest(req: SnapshotRequest): Promise<Buffer> {
-    const urls = [...this.config.liveView.ingestUrls];
-    const owner = this.owners.get(req.cameraId);
-    if (owner) urls.sort((a) => (a === owner ? -1 : 0));
-    const headers: Record<string, string> = { [PROXIED_HEADER]: '1' };
-    for (const [k, v] of Object.entries(req.credentials)) if (v) headers[k] = v;
+    const headers = IngestForwarding.headers(req.credentials);
     let reachable = 0;
-    for (const base of urls) {
-      const url = `${base.replace(/\/+$/, '')}/api/cameras/${encodeURIComponent(req.cameraId)}/snapshot.jpg`;
+    for (const base of this.ingest.candidates(req.cameraId)) {
+      const url = `${base}/api/cameras/${encodeURIComponent(req.cameraId)}/snapshot.jpg`;
       try {
         const res = await fetch(url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
         reachable++;
         if (res.status === 200) {
-          this.owners.set(req.cameraId, base);
+          this.ingest.answered(req.cameraId, base);
           return Buffer.from(await res.arrayBuffer());
         }
         await res.body?.cancel();
