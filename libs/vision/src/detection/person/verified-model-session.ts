@@ -1,4 +1,8 @@
-import { openWithProvider, type OnnxExecutionProvider, type ProviderSession } from '@crowdlens/models/onnx/provider-session';
+import {
+  openWithProvider,
+  type OnnxExecutionProvider,
+  type ProviderSession,
+} from '@crowdlens/models/onnx/provider-session';
 import { readVerifiedModel } from './nanodet-model-file';
 
 export interface VerifiedModelSession extends ProviderSession {
