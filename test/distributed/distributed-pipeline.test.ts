@@ -264,9 +264,7 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
     );
     const embeddedCapture = await captureCounters(embedded);
     await embedded.stop();
-    report(
-      `capture: distributed ${JSON.stringify(distributedCapture)}, embedded ${JSON.stringify(embeddedCapture)}`,
-    );
+    report(`capture: distributed ${JSON.stringify(distributedCapture)}, embedded ${JSON.stringify(embeddedCapture)}`);
     const embeddedFigures = await withSqlite(join(embedded.options.dataDir, 'crowdlens.db'), readStore);
     report(
       `e2e (embedded): ${embeddedFigures.ids} predictions counted in ${((Date.now() - embeddedStarted) / 1000).toFixed(1)} s; ` +

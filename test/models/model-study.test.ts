@@ -236,14 +236,17 @@ describe('int8 ResNet50', () => {
           py,
           ['-c', script, fp32, int8, celeba],
           { cwd: join(repoRoot(), 'tools'), timeout: 5 * 60_000 },
-          (err, stdout, stderr) => resolveRun({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+          (err, stdout, stderr) =>
+            resolveRun({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
         );
       });
       expect(failure.code, failure.stderr).toBe(2);
       const measured = /int8 vs fp32 on (\d+) held-out images: top-1 agreement ([0-9.]+)/.exec(failure.stdout);
       expect(measured, failure.stdout).not.toBeNull();
       expect(Number(measured![2])).toBeLessThan(0.98);
-      expect(failure.stderr).toMatch(/int8 agrees with fp32 on [0-9.]+ of held-out images, below --min-agreement 0\.98: not writing/);
+      expect(failure.stderr).toMatch(
+        /int8 agrees with fp32 on [0-9.]+ of held-out images, below --min-agreement 0\.98: not writing/,
+      );
       expect(existsSync(int8)).toBe(false);
       expect(readdirSync(work).filter((f) => f.startsWith('tied-logits-int8'))).toEqual([]);
     },

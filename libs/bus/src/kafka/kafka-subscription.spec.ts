@@ -27,11 +27,14 @@ function fakeConsumer() {
     subscribe: async () => void calls.push('subscribe'),
     run: async () => {
       calls.push('run');
-      emitter.emit(EVENTS.GROUP_JOIN, { payload: { memberId: 'm', memberAssignment: { [GENDER_PREDICTIONS_TOPIC.name]: [0] } } });
+      emitter.emit(EVENTS.GROUP_JOIN, {
+        payload: { memberId: 'm', memberAssignment: { [GENDER_PREDICTIONS_TOPIC.name]: [0] } },
+      });
     },
     disconnect: async () => void calls.push('disconnect'),
   } as unknown as Consumer;
-  const crash = (error: Error, restart: boolean) => emitter.emit(EVENTS.CRASH, { payload: { error, groupId: 'g', restart } });
+  const crash = (error: Error, restart: boolean) =>
+    emitter.emit(EVENTS.CRASH, { payload: { error, groupId: 'g', restart } });
   return { consumer, calls, crash };
 }
 

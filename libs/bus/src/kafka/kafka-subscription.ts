@@ -111,7 +111,10 @@ export class KafkaSubscription implements Subscription {
     if (this.closing || this.restartTimer || !this.shouldRestart(err)) return;
     const delay = this.restartBackoff.next();
     const context = { topic: this.topic.name, group: this.options.group };
-    this.logger.warn({ ...context, retryInMs: delay, err: err.message }, 'kafka: restarting the consumer kafkajs gave up on');
+    this.logger.warn(
+      { ...context, retryInMs: delay, err: err.message },
+      'kafka: restarting the consumer kafkajs gave up on',
+    );
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.closing) return;
