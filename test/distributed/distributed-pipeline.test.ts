@@ -546,12 +546,13 @@ describe('distributed mode: three processes around a real Kafka broker and Postg
     const handledBeforeStop = await delivered(first, CROPS, 'crowdlens-inference');
     const t0 = Date.now();
     stopping = true;
+    // Read as SIGTERM goes out: how many crops were sent by then, however long the stop takes.
+    const sentAtStop = replay.sent;
     const exit = await first.stop();
     const stopMs = Date.now() - t0;
     // With no member left, the group's committed position is exactly what the stopped member finished.
     const committed = await h.committed(INFERENCE_GROUP, FACE_CROPS_TOPIC);
     const publishedAtStop = await h.topicCount(GENDER_PREDICTIONS_TOPIC);
-    const sentAtStop = replay.sent;
     const second = await h.spawn('inference', 'inference-second', config);
     await streaming;
     await replay.close();
