@@ -19,7 +19,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { parseConfig } from '@crowdlens/config';
 import { createLogger } from '@crowdlens/runtime';
 import { startCrowdLens, type RunningApp } from '../../apps/embedded/src/bootstrap';
@@ -96,6 +96,17 @@ describe('alerts: webhook on a camera whose RTSP source disappears and comes bac
   };
 
   it('sends one firing and one resolved, signed, retried past a 503, listed while firing', async () => {
+    // CI shows only the failure: the app's own account of the camera and the alerts tells why.
+    onTestFailed(() => {
+      const lines = logLines
+        .join('')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      report(`alerts e2e app log (last 80 of ${lines.length} lines):\n${lines.slice(-80).join('\n')}`);
+      report(
+        `alerts e2e receiver: ${JSON.stringify(receiver.requests.map((r) => ({ status: r.status, body: r.body.slice(0, 300) })))}`,
+      );
+    });
     // Starting up is "connecting": if that took longer than forSeconds, it has an alert of its own,
     // resolved once the camera streams. The outage starts after that.
     const alertsFiring = async (): Promise<number> =>

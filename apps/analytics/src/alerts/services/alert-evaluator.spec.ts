@@ -113,6 +113,28 @@ describe('AlertEvaluator', () => {
     ]);
   });
 
+  it('a camera that streamed between two evaluations starts a new outage: frames in say so, not the states seen', () => {
+    // Start-up "connecting" for 2.5 s, then streaming and a drop, both between two evaluations:
+    // the old hold would fire at once, dated from the start-up, as if the camera never streamed.
+    const { clock, evaluator } = setup([{ type: 'camera-down', name: 'down', forSeconds: 3 }]);
+    evaluator.evaluate([at(clock, { cameraId: 'c', state: 'connecting', framesIn: 0 })], []);
+    clock.advance(3500);
+    const dropAt = clock.now();
+    expect(evaluator.evaluate([at(clock, { cameraId: 'c', state: 'backoff', framesIn: 40 })], [])).toEqual([]);
+    clock.advance(2999);
+    expect(evaluator.evaluate([at(clock, { cameraId: 'c', state: 'connecting', framesIn: 40 })], [])).toEqual([]);
+    clock.advance(1);
+    expect(evaluator.evaluate([at(clock, { cameraId: 'c', state: 'backoff', framesIn: 40 })], [])).toMatchObject([
+      { state: 'firing', value: 'backoff', startedAt: dropAt },
+    ]);
+    // A fired outage that a brief stream ends between evaluations resolves, and the next one waits its turn.
+    clock.advance(1000);
+    const next = evaluator.evaluate([at(clock, { cameraId: 'c', state: 'backoff', framesIn: 41 })], []);
+    expect(next).toMatchObject([{ state: 'resolved', value: 'streaming', startedAt: dropAt }]);
+    expect(evaluator.firing()).toEqual([]);
+    expect(evaluator.heldCount).toBe(1);
+  });
+
   it('camera-stalled watches backoff and failed only; camera-down also connecting, never stopped', () => {
     const { clock, evaluator } = setup([
       { type: 'camera-down', name: 'down', forSeconds: 0 },

@@ -56,14 +56,19 @@ export interface AlertEvaluatorOptions {
   readonly statusStaleMs: number;
 }
 
-/** true = the condition holds, false = it does not, undefined = not known now (leave the alert as it is). */
-type Condition = { readonly holds: boolean | undefined; readonly value: AlertValue };
+/**
+ * holds: true = the condition holds, false = it does not, undefined = not known now (leave the alert as it is).
+ * run: for conditions seen only in snapshots, a mark that changes when the condition was broken between two
+ * evaluations (a camera's frame count: frames arrived, so it streamed in between, however briefly).
+ */
+type Condition = { readonly holds: boolean | undefined; readonly value: AlertValue; readonly run?: number };
 
 interface Held {
   readonly subject: AlertSubject;
   /** Monotonic ms when the condition began to hold: `forSeconds` is measured from here. */
   readonly sinceMono: number;
   readonly startedAt: number;
+  readonly run: number | undefined;
   firedAt: number | null;
   value: AlertValue;
 }
@@ -155,20 +160,32 @@ export class AlertEvaluator {
     out: AlertTransition[],
   ): void {
     const key = JSON.stringify([subject.rule, subject.cameraId, subject.zone]);
-    const h = this.held.get(key);
+    let h = this.held.get(key);
     if (cond.holds === undefined) {
       if (h) seen.add(key);
       return;
     }
-    if (!cond.holds) {
+    // The camera streamed between two evaluations: the condition held before and holds again, but it
+    // was broken in between, so that outage is over and this one starts now (and waits out forSeconds).
+    const broken = h !== undefined && cond.holds && h.run !== cond.run;
+    if (!cond.holds || broken) {
       if (!h) return;
       this.held.delete(key);
-      if (h.firedAt !== null)
-        out.push({ ...h.subject, state: 'resolved', value: cond.value, startedAt: h.startedAt, at: nowWall });
-      return;
+      // Only camera conditions carry a run mark, and a changed one means frames came in.
+      const value = broken ? 'streaming' : cond.value;
+      if (h.firedAt !== null) out.push({ ...h.subject, state: 'resolved', value, startedAt: h.startedAt, at: nowWall });
+      if (!cond.holds) return;
+      h = undefined;
     }
     seen.add(key);
-    const state = h ?? { subject, sinceMono: nowMono, startedAt: nowWall, firedAt: null, value: cond.value };
+    const state = h ?? {
+      subject,
+      sinceMono: nowMono,
+      startedAt: nowWall,
+      run: cond.run,
+      firedAt: null,
+      value: cond.value,
+    };
     if (!h) this.held.set(key, state);
     state.value = cond.value;
     if (state.firedAt === null && nowMono - state.sinceMono >= subject.forSeconds * 1000) {
@@ -180,12 +197,13 @@ export class AlertEvaluator {
   private cameraCondition(rule: AlertRule, s: CameraStatus, nowMono: number): Condition {
     switch (rule.type) {
       case 'camera-down': {
-        if (DOWN_STATES.has(s.state)) return { holds: true, value: s.state };
-        if (s.state === 'streaming' && this.isSilent(s.cameraId, nowMono)) return { holds: true, value: SILENT_STATE };
+        if (DOWN_STATES.has(s.state)) return { holds: true, value: s.state, run: s.framesIn };
+        if (s.state === 'streaming' && this.isSilent(s.cameraId, nowMono))
+          return { holds: true, value: SILENT_STATE, run: s.framesIn };
         return { holds: false, value: s.state };
       }
       case 'camera-stalled':
-        return { holds: STALLED_STATES.has(s.state), value: s.state };
+        return { holds: STALLED_STATES.has(s.state), value: s.state, run: s.framesIn };
       case 'detector-latency':
         // Latency is only measured while frames flow: a camera that is down says nothing about its detector.
         if (s.state !== 'streaming' || s.detectMsRecent === undefined) return { holds: undefined, value: null };
