@@ -4,7 +4,7 @@ import { assertRgbFrame, type Frame } from '../../frame';
 import { clampDetection } from '../clamp-detection';
 import type { PersonDetection, PersonDetector } from '../person-detector.port';
 import { defaultNanodetModelPath } from './nanodet-model-file';
-import { openVerifiedModelSession } from './verified-model-session';
+import { openVerifiedModelSession } from '../verified-model-session';
 import {
   classAwareNms,
   COCO_PERSON,

@@ -6,7 +6,7 @@ import { repoRoot } from '@crowdlens/runtime/repo-root';
 import { assertRgbFrame, type Frame } from '../../frame';
 import { clampDetection } from '../clamp-detection';
 import type { FaceDetection, FaceDetector } from '../face-detector.port';
-import { openVerifiedModelSession } from '../person/verified-model-session';
+import { openVerifiedModelSession } from '../verified-model-session';
 import { NanodetPreprocessor, type BgrNormalisation } from '../person/nanodet-preprocess';
 import { retinafaceAnchors, type RetinafaceAnchors } from './retinaface-anchors';
 import { decodeRetinaface } from './retinaface-decode';
