@@ -56,6 +56,13 @@ if [[ $FORCE -eq 0 ]] && healthy; then
   exit 0
 fi
 
+# The install needs ~6 GB for the venv plus ~1 GB of unpacking; say so up front rather than
+# leave pip's "No space left on device" two minutes in as the only clue.
+free_kb=$(df -Pk "$(dirname "$VENV")" | awk 'NR==2 {print $4}')
+if [[ -n "$free_kb" ]] && (( free_kb < 7 * 1024 * 1024 )); then
+  log "warning: $((free_kb / 1024)) MB free under $(dirname "$VENV"); the install needs about 7 GB"
+fi
+
 start=$(date +%s)
 log "creating $VENV (torch from PyPI pulls the CUDA wheels: expect ~2 min and ~6 GB)"
 rm -rf "$VENV"
