@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../frame';
-import { FaceCropper, laplacianVariance, mirrorSymmetry } from './face-cropper';
+import { FaceCropper, greyPatch, laplacianVariance, mirrorSymmetry, type CropRegion } from './face-cropper';
 
 function frameOf(width: number, height: number, pixel: (x: number, y: number) => number): Frame {
   const data = Buffer.alloc(width * height * 3);
@@ -15,6 +15,51 @@ function frameOf(width: number, height: number, pixel: (x: number, y: number) =>
 }
 
 const checker = (x: number, y: number): number => (((x >> 2) + (y >> 2)) % 2 ? 230 : 20);
+
+/** greyPatch's definition: each cell is the mean of 2x2 samples placed at the quarter points of the cell. */
+function referencePatch(frame: Frame, region: CropRegion, side: number): number[] {
+  const out: number[] = [];
+  const cell = region.width / side;
+  const cellH = region.height / side;
+  for (let cy = 0; cy < side; cy++)
+    for (let cx = 0; cx < side; cx++) {
+      let sum = 0;
+      for (const dy of [0, 1])
+        for (const dx of [0, 1]) {
+          const y = Math.min(frame.height - 1, Math.floor(region.top + cy * cellH + (dy + 0.5) * (cellH / 2)));
+          const x = Math.min(frame.width - 1, Math.floor(region.left + cx * cell + (dx + 0.5) * (cell / 2)));
+          const i = (y * frame.width + x) * 3;
+          sum +=
+            ((frame.data[i] as number) * 77 +
+              (frame.data[i + 1] as number) * 150 +
+              (frame.data[i + 2] as number) * 29) >>
+            8;
+        }
+      out.push(Math.round(sum / 4));
+    }
+  return out;
+}
+
+describe('greyPatch', () => {
+  it('matches its sample-by-sample definition for small, large and edge regions', () => {
+    const frame = frameOf(641, 361, (x, y) => (x * 31 + y * 17 + ((x * y) % 23)) & 255);
+    const cropper = new FaceCropper();
+    for (const box of [
+      { x: 0, y: 0, width: 12, height: 12 },
+      { x: 300, y: 150, width: 97, height: 120 },
+      { x: 620, y: 340, width: 40, height: 40 },
+      { x: 10, y: 5, width: 600, height: 600 },
+    ]) {
+      const region = cropper.region(box, frame);
+      for (const side of [64, 17])
+        expect({ box, side, patch: [...greyPatch(frame, region, side)] }).toEqual({
+          box,
+          side,
+          patch: referencePatch(frame, region, side),
+        });
+    }
+  });
+});
 
 describe('FaceCropper', () => {
   const cropper = new FaceCropper();

@@ -104,22 +104,34 @@ export function greyPatch(frame: Frame, region: CropRegion, side: number): Uint8
   const stride = frame.width * 3;
   const cell = region.width / side;
   const cellH = region.height / side;
+  // The 2 sampled columns (as byte offsets) and rows (as row offsets) of every cell, worked out
+  // once: the frame is read 4 x side^2 times for each face of each analysed frame.
+  const columns = new Int32Array(side * 2);
+  const rows = new Int32Array(side * 2);
+  for (let c = 0; c < side; c++) {
+    for (let d = 0; d < 2; d++) {
+      const x = Math.min(frame.width - 1, Math.floor(region.left + c * cell + (d + 0.5) * (cell / 2)));
+      columns[c * 2 + d] = x * 3;
+      const y = Math.min(frame.height - 1, Math.floor(region.top + c * cellH + (d + 0.5) * (cellH / 2)));
+      rows[c * 2 + d] = y * stride;
+    }
+  }
   for (let cy = 0; cy < side; cy++) {
-    const y0 = region.top + cy * cellH;
+    const r0 = rows[cy * 2] as number;
+    const r1 = rows[cy * 2 + 1] as number;
     for (let cx = 0; cx < side; cx++) {
-      const x0 = region.left + cx * cell;
+      const x0 = columns[cx * 2] as number;
+      const x1 = columns[cx * 2 + 1] as number;
       let sum = 0;
-      let n = 0;
-      for (let dy = 0; dy < 2; dy++) {
-        const y = Math.min(frame.height - 1, Math.floor(y0 + (dy + 0.5) * (cellH / 2)));
-        for (let dx = 0; dx < 2; dx++) {
-          const x = Math.min(frame.width - 1, Math.floor(x0 + (dx + 0.5) * (cell / 2)));
-          const i = y * stride + x * 3;
-          sum += ((src[i] as number) * 77 + (src[i + 1] as number) * 150 + (src[i + 2] as number) * 29) >> 8;
-          n++;
-        }
-      }
-      out[cy * side + cx] = Math.round(sum / n);
+      let i = r0 + x0;
+      sum += ((src[i] as number) * 77 + (src[i + 1] as number) * 150 + (src[i + 2] as number) * 29) >> 8;
+      i = r0 + x1;
+      sum += ((src[i] as number) * 77 + (src[i + 1] as number) * 150 + (src[i + 2] as number) * 29) >> 8;
+      i = r1 + x0;
+      sum += ((src[i] as number) * 77 + (src[i + 1] as number) * 150 + (src[i + 2] as number) * 29) >> 8;
+      i = r1 + x1;
+      sum += ((src[i] as number) * 77 + (src[i + 1] as number) * 150 + (src[i + 2] as number) * 29) >> 8;
+      out[cy * side + cx] = Math.round(sum / 4);
     }
   }
   return out;

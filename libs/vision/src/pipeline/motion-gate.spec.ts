@@ -22,7 +22,56 @@ function scene(ts: number, face?: { x: number; y: number }, noise = 0, seed = 1,
   return { data, width: W, height: H, ts, monoTs: ts, seq: ts };
 }
 
+/** The thumbnail's definition, one pixel at a time: each sampled pixel goes to the cell its position falls in. */
+function referenceThumbnail(frame: Frame, thumbnailWidth: number): { width: number; height: number; data: number[] } {
+  const tw = Math.max(1, Math.min(thumbnailWidth, frame.width));
+  const cell = frame.width / tw;
+  const th = Math.max(1, Math.round(frame.height / cell));
+  const cellH = frame.height / th;
+  const sums = new Array<number>(tw * th).fill(0);
+  const counts = new Array<number>(tw * th).fill(0);
+  for (let y = 0; y < frame.height; y += 2)
+    for (let x = 0; x < frame.width; x += 2) {
+      const i = (y * frame.width + x) * 3;
+      const grey =
+        ((frame.data[i] as number) * 77 + (frame.data[i + 1] as number) * 150 + (frame.data[i + 2] as number) * 29) >>
+        8;
+      const t = Math.min(th - 1, Math.floor(y / cellH)) * tw + Math.min(tw - 1, Math.floor(x / cell));
+      sums[t] = (sums[t] as number) + grey;
+      counts[t] = (counts[t] as number) + 1;
+    }
+  return { width: tw, height: th, data: sums.map((v, i) => (counts[i] ? Math.round(v / (counts[i] as number)) : 0)) };
+}
+
+function randomFrame(width: number, height: number, seed: number): Frame {
+  const data = Buffer.alloc(width * height * 3);
+  let s = seed;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = (s >> 16) & 255;
+  }
+  return { data, width, height, ts: 0, monoTs: 0, seq: 0 };
+}
+
 describe('MotionGate', () => {
+  it('builds the same thumbnail as the pixel-by-pixel definition, odd sizes and edge cells included', () => {
+    for (const [w, h] of [
+      [640, 360],
+      [641, 361],
+      [1920, 1080],
+      [100, 77],
+      [3, 5],
+      [33, 1],
+    ] as const) {
+      const frame = randomFrame(w, h, w * 7 + h);
+      for (const tw of [64, 32, 7, 1, 5000]) {
+        const got = greyThumbnail(frame, tw);
+        const want = referenceThumbnail(frame, tw);
+        expect({ w, h, tw, width: got.width, height: got.height, data: [...got.data] }).toEqual({ w, h, tw, ...want });
+      }
+    }
+  });
+
   it('averages cells into a thumbnail that keeps the aspect', () => {
     const t = greyThumbnail(scene(0), 64);
     expect(t.width).toBe(64);

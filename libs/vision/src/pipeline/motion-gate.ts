@@ -31,31 +31,78 @@ export interface GreyThumbnail {
   readonly height: number;
 }
 
+/** Which thumbnail cell each sampled column and row falls in, and how many samples each cell gets. */
+interface ThumbnailLayout {
+  readonly width: number;
+  readonly height: number;
+  /** Sampled columns (x = 2k) of cell column c: k from columnStart[c] to columnStart[c + 1]. */
+  readonly columnStart: Int32Array;
+  /** First cell index of the cell row of sampled row y = 2k. */
+  readonly cellRowOf: Int32Array;
+  readonly counts: Uint32Array;
+}
+
+/** A camera's frames keep one size; a few layouts cover every camera of a process. */
+const layouts = new Map<string, ThumbnailLayout>();
+const MAX_LAYOUTS = 32;
+
+function thumbnailLayout(frameWidth: number, frameHeight: number, thumbnailWidth: number): ThumbnailLayout {
+  const key = `${frameWidth}x${frameHeight}/${thumbnailWidth}`;
+  const known = layouts.get(key);
+  if (known) return known;
+  const tw = Math.max(1, Math.min(thumbnailWidth, frameWidth));
+  const cell = frameWidth / tw;
+  const th = Math.max(1, Math.round(frameHeight / cell));
+  const cellH = frameHeight / th;
+  const sampledColumns = Math.ceil(frameWidth / 2);
+  // Cells are contiguous runs of columns: where each one starts is all a row needs.
+  const columnStart = new Int32Array(tw + 1);
+  columnStart.fill(sampledColumns);
+  for (let k = sampledColumns - 1; k >= 0; k--) columnStart[Math.min(tw - 1, Math.floor((2 * k) / cell))] = k;
+  for (let c = tw - 1; c >= 0; c--) columnStart[c] = Math.min(columnStart[c] as number, columnStart[c + 1] as number);
+  const cellRowOf = new Int32Array(Math.ceil(frameHeight / 2));
+  for (let k = 0; k < cellRowOf.length; k++) cellRowOf[k] = Math.min(th - 1, Math.floor((2 * k) / cellH)) * tw;
+  const counts = new Uint32Array(tw * th);
+  for (let r = 0; r < cellRowOf.length; r++)
+    for (let c = 0; c < tw; c++) {
+      const t = (cellRowOf[r] as number) + c;
+      counts[t] = (counts[t] as number) + (columnStart[c + 1] as number) - (columnStart[c] as number);
+    }
+  const layout = { width: tw, height: th, columnStart, cellRowOf, counts };
+  if (layouts.size >= MAX_LAYOUTS) layouts.clear();
+  layouts.set(key, layout);
+  return layout;
+}
+
 /**
  * Box-averaged grey thumbnail of an RGB24 frame. Averaging (rather than
  * picking one pixel per cell) is what makes the comparison deaf to sensor and
- * compression noise. Every other pixel of every other row is read: a 640x360
- * frame costs about 58k reads, a fraction of a millisecond.
+ * compression noise. Every other pixel of every other row is read, and which
+ * cell a pixel belongs to comes from a per-size table: it runs for every
+ * frame of every camera, so it must cost a fraction of a millisecond.
  */
 export function greyThumbnail(frame: Frame, thumbnailWidth: number): GreyThumbnail {
-  const tw = Math.max(1, Math.min(thumbnailWidth, frame.width));
-  const cell = frame.width / tw;
-  const th = Math.max(1, Math.round(frame.height / cell));
-  const cellH = frame.height / th;
+  const {
+    width: tw,
+    height: th,
+    columnStart,
+    cellRowOf,
+    counts,
+  } = thumbnailLayout(frame.width, frame.height, thumbnailWidth);
   const sums = new Uint32Array(tw * th);
-  const counts = new Uint32Array(tw * th);
   const src = frame.data;
-  const stride = frame.width * 3;
-  for (let y = 0; y < frame.height; y += 2) {
-    const ty = Math.min(th - 1, Math.floor(y / cellH)) * tw;
-    const row = y * stride;
-    for (let x = 0; x < frame.width; x += 2) {
-      const i = row + x * 3;
-      // Integer luma (BT.601 weights x 256).
-      const grey = ((src[i] as number) * 77 + (src[i + 1] as number) * 150 + (src[i + 2] as number) * 29) >> 8;
-      const t = ty + Math.min(tw - 1, Math.floor(x / cell));
-      sums[t] = (sums[t] as number) + grey;
-      counts[t] = (counts[t] as number) + 1;
+  const rowStride = frame.width * 6;
+  for (let r = 0; r < cellRowOf.length; r++) {
+    const base = cellRowOf[r] as number;
+    const row = r * rowStride;
+    for (let c = 0; c < tw; c++) {
+      const end = row + (columnStart[c + 1] as number) * 6;
+      let sum = 0;
+      for (let i = row + (columnStart[c] as number) * 6; i < end; i += 6) {
+        // Integer luma (BT.601 weights x 256).
+        sum += ((src[i] as number) * 77 + (src[i + 1] as number) * 150 + (src[i + 2] as number) * 29) >> 8;
+      }
+      sums[base + c] = (sums[base + c] as number) + sum;
     }
   }
   const data = new Uint8Array(tw * th);
