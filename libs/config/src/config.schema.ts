@@ -36,6 +36,16 @@ export const CameraConfigSchema = z
       .max(3840)
       .default(640)
       .describe('frames are scaled to this width before detection'),
+    detectorInputSize: z
+      .number()
+      .int()
+      .multipleOf(32)
+      .min(128)
+      .max(1024)
+      .optional()
+      .describe(
+        "this camera's face detector input, longer side (px), instead of detector.inputSize: smaller where faces are large (cheaper), larger where they are tiny; RetinaFace and Tiny only (SSD always runs at 512x512)",
+      ),
     group: z.string().min(1).optional().describe('store or zone the camera belongs to'),
     loop: z.boolean().default(false).describe('replay a file source forever (demo)'),
     realtime: z.boolean().default(true).describe('read file sources at their native speed, like a live camera'),

@@ -45,6 +45,20 @@ describe('config', () => {
     expect(err.message).toContain('http.port');
   });
 
+  it("takes a camera's own detector input size, a multiple of 32, and names the camera when it is not", () => {
+    const c = parseConfig({
+      cameras: [
+        { id: 'door', url: 'a.mp4', detectorInputSize: 416 },
+        { id: 'hall', url: 'b.mp4' },
+      ],
+    });
+    expect(c.cameras.map((cam) => cam.detectorInputSize)).toEqual([416, undefined]);
+    const err = expectConfigError(() =>
+      parseConfig({ cameras: [{ id: 'door', url: 'a.mp4', detectorInputSize: 400 }] }),
+    );
+    expect(err.message).toContain('cameras[0].detectorInputSize');
+  });
+
   it('rejects unknown keys and unknown backend types', () => {
     expect(expectConfigError(() => parseConfig({ camras: [] })).message).toMatch(/camras/);
     expect(expectConfigError(() => parseConfig({ bus: { type: 'rabbitmq' } })).message).toContain('bus.type');

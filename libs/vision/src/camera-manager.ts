@@ -183,6 +183,7 @@ export class CameraManager {
     const pipeline = new CameraPipeline({
       cameraId: camera.id,
       detector,
+      ...(camera.detectorInputSize ? { faceInputSize: camera.detectorInputSize } : {}),
       counting: this.countingOptions(),
       cropper: this.cropper,
       ...this.trackerSettings(),

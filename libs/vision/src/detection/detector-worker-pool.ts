@@ -9,6 +9,7 @@ import type {
   DetectorWorkerMessage,
   SceneDetectorConfig,
 } from './detector-worker-protocol';
+import type { FaceDetectOptions } from './face-detector.port';
 import type { SceneDetections, SceneDetector } from './scene-detector.port';
 
 const WORKER_FILE = 'detector-worker.js';
@@ -49,6 +50,7 @@ export function resolveDetectorWorkerScript(fromFile: string = __filename, logge
 interface Job {
   readonly id: number;
   readonly frame: Frame;
+  readonly faceInputSize: number | undefined;
   readonly resolve: (found: SceneDetections) => void;
   readonly reject: (err: Error) => void;
 }
@@ -141,11 +143,12 @@ export class DetectorWorkerPool implements SceneDetector {
     );
   }
 
-  detect(frame: Frame): Promise<SceneDetections> {
+  detect(frame: Frame, options?: FaceDetectOptions): Promise<SceneDetections> {
     if (this.closed) return Promise.reject(new Error('detector pool is closed'));
     if (this.slots.length === 0) return Promise.reject(new Error('DetectorWorkerPool.detect called before load()'));
     return new Promise<SceneDetections>((resolvePromise, reject) => {
-      this.waiting.push({ id: this.nextId++, frame, resolve: resolvePromise, reject });
+      const faceInputSize = options?.inputSize;
+      this.waiting.push({ id: this.nextId++, frame, faceInputSize, resolve: resolvePromise, reject });
       this.dispatch();
     });
   }
@@ -290,6 +293,7 @@ export class DetectorWorkerPool implements SceneDetector {
         width: job.frame.width,
         height: job.frame.height,
         buffer: ownedArrayBuffer(job.frame.data),
+        ...(job.faceInputSize === undefined ? {} : { faceInputSize: job.faceInputSize }),
       };
       slot.worker.postMessage(req, [req.buffer]);
       // Measured from the hand-over to the worker: time waiting for a free worker is not its fault.

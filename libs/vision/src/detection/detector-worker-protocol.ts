@@ -20,6 +20,8 @@ export interface DetectRequest {
   readonly height: number;
   /** Transferred, not copied; sent back with the reply. */
   readonly buffer: ArrayBuffer;
+  /** The face detector's input for this frame (FaceDetectOptions.inputSize); absent: its configured one. */
+  readonly faceInputSize?: number;
 }
 
 export type DetectorWorkerMessage =

@@ -8,6 +8,16 @@ export interface FaceDetection {
   readonly score: number;
 }
 
+/** Per-call settings: one detector (one worker pool) serves cameras that need different ones. */
+export interface FaceDetectOptions {
+  /**
+   * Network input for this frame, longer side in px (a multiple of 32), instead of the detector's
+   * configured `inputSize`: a camera whose faces are large detects at less cost. Detectors with a
+   * fixed input (the SSD, always 512x512) ignore it.
+   */
+  readonly inputSize?: number;
+}
+
 /**
  * A face detector backend. `detect` may borrow `frame.data` while it runs (a
  * worker-thread detector transfers the buffer to the worker and back) and
@@ -22,6 +32,6 @@ export interface FaceDetector {
   /** Set by load() when the configured execution provider could not start and the detector fell back to CPU. */
   readonly fallbackReason?: string | null;
   load(): Promise<void>;
-  detect(frame: Frame): Promise<FaceDetection[]>;
+  detect(frame: Frame, options?: FaceDetectOptions): Promise<FaceDetection[]>;
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@ import type { DetectorConfig } from '@crowdlens/config';
 import { tfjsRuntime, type FaceApi, type TfjsRuntime } from '@crowdlens/runtime/tfjs-runtime';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
-import type { FaceDetection, FaceDetector } from './face-detector.port';
+import type { FaceDetectOptions, FaceDetection, FaceDetector } from './face-detector.port';
 
 /** The parts of tf that face-api's typings leave out but every backend has. */
 interface TfMemory {
@@ -51,9 +51,16 @@ export class FaceapiFaceDetector implements FaceDetector {
     this.faceapi = faceapi;
   }
 
-  async detect(frame: Frame): Promise<FaceDetection[]> {
-    const { faceapi, options } = this;
+  async detect(frame: Frame, perCall?: FaceDetectOptions): Promise<FaceDetection[]> {
+    const { faceapi } = this;
+    let { options } = this;
     if (!faceapi || !options) throw new Error('FaceapiFaceDetector.detect called before load()');
+    // Tiny takes another input size per call; SSD always runs at 512x512.
+    if (this.config.type === 'tiny' && perCall?.inputSize !== undefined && perCall.inputSize !== this.config.inputSize)
+      options = new faceapi.TinyFaceDetectorOptions({
+        inputSize: perCall.inputSize,
+        scoreThreshold: this.config.minScore,
+      });
     assertRgbFrame(frame);
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
     // The one tensor created here is disposed in `finally`; face-api disposes its own intermediates.

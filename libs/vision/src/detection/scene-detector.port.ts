@@ -1,5 +1,5 @@
 import type { Frame } from '../frame';
-import type { FaceDetection } from './face-detector.port';
+import type { FaceDetectOptions, FaceDetection } from './face-detector.port';
 import type { PersonDetection } from './person-detector.port';
 
 /** What one frame holds: faces always; people when the counting unit is people. */
@@ -21,6 +21,7 @@ export interface SceneDetector {
   /** True when people are detected (counting unit "people"). */
   readonly detectsPeople: boolean;
   load(): Promise<void>;
-  detect(frame: Frame): Promise<SceneDetections>;
+  /** `options` apply to the face detector; the person detector keeps its configured input. */
+  detect(frame: Frame, options?: FaceDetectOptions): Promise<SceneDetections>;
   close(): Promise<void>;
 }

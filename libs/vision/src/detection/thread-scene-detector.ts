@@ -1,5 +1,5 @@
 import type { Frame } from '../frame';
-import type { FaceDetector } from './face-detector.port';
+import type { FaceDetectOptions, FaceDetector } from './face-detector.port';
 import type { PersonDetector } from './person-detector.port';
 import type { SceneDetections, SceneDetector } from './scene-detector.port';
 
@@ -35,9 +35,9 @@ export class ThreadSceneDetector implements SceneDetector {
     await Promise.all([this.faces.load(), this.people?.load()]);
   }
 
-  async detect(frame: Frame): Promise<SceneDetections> {
+  async detect(frame: Frame, options?: FaceDetectOptions): Promise<SceneDetections> {
     const people = this.people ? await this.people.detect(frame) : [];
-    const faces = await this.faces.detect(frame);
+    const faces = await this.faces.detect(frame, options);
     return { faces, people };
   }
 

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FaceCropSchema, TrackEventSchema, type FaceCrop, type TrackEvent } from '@crowdlens/contracts';
 import { FaceCropper } from '../crop/face-cropper';
-import type { FaceDetection } from '../detection/face-detector.port';
+import type { FaceDetectOptions, FaceDetection } from '../detection/face-detector.port';
 import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';
 import type { Frame } from '../frame';
 import { CameraPipeline, type CountingOptions, type OverflowPolicy } from './camera-pipeline';
@@ -14,6 +14,7 @@ class ManualDetector implements SceneDetector {
   readonly backend = 'manual';
   readonly calls: {
     frame: Frame;
+    options: FaceDetectOptions | undefined;
     resolve: (f: FaceDetection[]) => void;
     resolveScene: (found: SceneDetections) => void;
     reject: (e: Error) => void;
@@ -24,9 +25,15 @@ class ManualDetector implements SceneDetector {
   ) {}
   async load(): Promise<void> {}
   async close(): Promise<void> {}
-  detect(frame: Frame): Promise<SceneDetections> {
+  detect(frame: Frame, options?: FaceDetectOptions): Promise<SceneDetections> {
     return new Promise((resolve, reject) =>
-      this.calls.push({ frame, resolve: (faces) => resolve({ faces, people: [] }), resolveScene: resolve, reject }),
+      this.calls.push({
+        frame,
+        options,
+        resolve: (faces) => resolve({ faces, people: [] }),
+        resolveScene: resolve,
+        reject,
+      }),
     );
   }
 }
@@ -54,7 +61,12 @@ function setup(
   overflow: OverflowPolicy = 'drop-oldest',
   concurrency = 1,
   cropsPerTrack = 2,
-  extra: { motion?: Partial<MotionGateOptions>; minHits?: number; counting?: Partial<CountingOptions> } = {},
+  extra: {
+    motion?: Partial<MotionGateOptions>;
+    minHits?: number;
+    counting?: Partial<CountingOptions>;
+    faceInputSize?: number;
+  } = {},
 ) {
   const counting: CountingOptions = { unit: 'face', minGenderFacePx: 8, heartbeatMs: 30_000, ...extra.counting };
   const detector = new ManualDetector(concurrency, counting.unit === 'person');
@@ -65,6 +77,7 @@ function setup(
   const pipeline = new CameraPipeline({
     cameraId: 'cam-1',
     detector,
+    ...(extra.faceInputSize ? { faceInputSize: extra.faceInputSize } : {}),
     counting,
     cropper: new FaceCropper(),
     tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack, minHits: extra.minHits ?? 1 },
@@ -86,6 +99,19 @@ function setup(
 }
 
 describe('CameraPipeline', () => {
+  it("asks the detector for the camera's own input size, and for none when the camera has none", async () => {
+    const own = setup('drop-oldest', 1, 2, { faceInputSize: 416 });
+    own.pipeline.push(frame(0));
+    expect((await call(own.detector, 0)).options).toEqual({ inputSize: 416 });
+    (await call(own.detector, 0)).resolve([]);
+    await own.pipeline.stop();
+    const plain = setup();
+    plain.pipeline.push(frame(0));
+    expect((await call(plain.detector, 0)).options).toBeUndefined();
+    (await call(plain.detector, 0)).resolve([]);
+    await plain.pipeline.stop();
+  });
+
   it('drops the oldest queued frame when detection is behind, and counts it', async () => {
     const { detector, stats, pipeline } = setup();
     for (let i = 0; i < 5; i++) pipeline.push(frame(i));

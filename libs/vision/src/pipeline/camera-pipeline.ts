@@ -49,6 +49,8 @@ export interface CameraPipelineOptions {
   readonly cameraId: string;
   /** Faces, and people when `counting.unit` is person (the detector must then detect people). */
   readonly detector: SceneDetector;
+  /** This camera's face detector input (camera `detectorInputSize`); absent: the detector's own. */
+  readonly faceInputSize?: number;
   readonly counting: CountingOptions;
   readonly cropper: FaceCropper;
   readonly tracker: TrackerConfig;
@@ -202,14 +204,17 @@ export class CameraPipeline {
       if (!item) break;
       this.inFlight++;
       const startedAt = performance.now();
-      const detection = this.opts.detector.detect(item.frame).then(
-        (found: SceneDetections) => {
-          this.opts.stats.markDetected(performance.now() - startedAt);
-          this.setDetectError(null);
-          return { ok: true as const, found };
-        },
-        (err: unknown) => ({ ok: false as const, err }),
-      );
+      const faceInputSize = this.opts.faceInputSize;
+      const detection = this.opts.detector
+        .detect(item.frame, faceInputSize ? { inputSize: faceInputSize } : undefined)
+        .then(
+          (found: SceneDetections) => {
+            this.opts.stats.markDetected(performance.now() - startedAt);
+            this.setDetectError(null);
+            return { ok: true as const, found };
+          },
+          (err: unknown) => ({ ok: false as const, err }),
+        );
       this.chain = this.chain
         .then(async () => {
           const result = await detection;

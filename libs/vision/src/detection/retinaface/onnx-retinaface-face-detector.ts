@@ -5,7 +5,7 @@ import type { DetectorConfig } from '@crowdlens/config';
 import { repoRoot } from '@crowdlens/runtime/repo-root';
 import { assertRgbFrame, type Frame } from '../../frame';
 import { clampDetection } from '../clamp-detection';
-import type { FaceDetection, FaceDetector } from '../face-detector.port';
+import type { FaceDetectOptions, FaceDetection, FaceDetector } from '../face-detector.port';
 import { openVerifiedModelSession } from '../verified-model-session';
 import { NanodetPreprocessor, type BgrNormalisation } from '../person/nanodet-preprocess';
 import { retinafaceAnchors, type RetinafaceAnchors } from './retinaface-anchors';
@@ -43,7 +43,8 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
   private fallback: string | null = null;
   private session: ort.InferenceSession | null = null;
   private inputName = '';
-  private readonly pre: NanodetPreprocessor;
+  /** One per input size in use (the configured one, and each camera's own): each holds its tensor buffer. */
+  private readonly pre = new Map<number, NanodetPreprocessor>();
   private anchors: RetinafaceAnchors | null = null;
   private anchorsFor = '';
   private queue: Promise<unknown> = Promise.resolve();
@@ -52,7 +53,7 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
     private readonly config: DetectorConfig,
     private readonly options: OnnxRetinafaceOptions = {},
   ) {
-    this.pre = new NanodetPreprocessor(config.inputSize, RETINAFACE_NORMALISATION);
+    this.preprocessor(config.inputSize); // validates the configured size now, not at the first frame
   }
 
   get backend(): string {
@@ -85,18 +86,27 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
    * onnxruntime reads on its own thread while `run` is pending, and several
    * cameras may share this detector when it runs on the calling thread.
    */
-  detect(frame: Frame): Promise<FaceDetection[]> {
-    const result = this.queue.then(() => this.detectNow(frame));
+  detect(frame: Frame, options?: FaceDetectOptions): Promise<FaceDetection[]> {
+    const result = this.queue.then(() => this.detectNow(frame, options?.inputSize ?? this.config.inputSize));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async detectNow(frame: Frame): Promise<FaceDetection[]> {
+  private preprocessor(inputSize: number): NanodetPreprocessor {
+    let pre = this.pre.get(inputSize);
+    if (!pre) {
+      pre = new NanodetPreprocessor(inputSize, RETINAFACE_NORMALISATION);
+      this.pre.set(inputSize, pre);
+    }
+    return pre;
+  }
+
+  private async detectNow(frame: Frame, inputSize: number): Promise<FaceDetection[]> {
     const { session } = this;
     if (!session) throw new Error('OnnxRetinafaceFaceDetector.detect called before load()');
     assertRgbFrame(frame);
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
-    const { tensor, geometry: g } = this.pre.run(pixels, frame.width, frame.height);
+    const { tensor, geometry: g } = this.preprocessor(inputSize).run(pixels, frame.width, frame.height);
     const key = `${g.inputWidth}x${g.inputHeight}`;
     if (key !== this.anchorsFor || !this.anchors) {
       this.anchors = retinafaceAnchors(g.inputWidth, g.inputHeight);
