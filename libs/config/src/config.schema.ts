@@ -10,6 +10,9 @@ import { AlertsConfigSchema } from './alerts.schema';
 // One rule for camera ids, in config and in every message that names a camera.
 export { CameraIdSchema };
 
+/** A face detector's network input, longer side: the detectors' grids need multiples of 32. */
+const FaceInputSizeSchema = z.number().int().multipleOf(32).min(128).max(1024);
+
 export const CameraConfigSchema = z
   .object({
     id: CameraIdSchema.describe('stable id; the bus key and the store key'),
@@ -36,16 +39,9 @@ export const CameraConfigSchema = z
       .max(3840)
       .default(640)
       .describe('frames are scaled to this width before detection'),
-    detectorInputSize: z
-      .number()
-      .int()
-      .multipleOf(32)
-      .min(128)
-      .max(1024)
-      .optional()
-      .describe(
-        "this camera's face detector input, longer side (px), instead of detector.inputSize: smaller where faces are large (cheaper), larger where they are tiny; RetinaFace and Tiny only (SSD always runs at 512x512)",
-      ),
+    detectorInputSize: FaceInputSizeSchema.optional().describe(
+      "this camera's face detector input, longer side (px), instead of detector.inputSize: smaller where faces are large (cheaper), larger where they are tiny; RetinaFace and Tiny only (SSD always runs at 512x512)",
+    ),
     group: z.string().min(1).optional().describe('store or zone the camera belongs to'),
     loop: z.boolean().default(false).describe('replay a file source forever (demo)'),
     realtime: z.boolean().default(true).describe('read file sources at their native speed, like a live camera'),
@@ -228,16 +224,9 @@ export const DetectorConfigSchema = z
       .enum(['cpu', 'cuda', 'tensorrt'])
       .default('cpu')
       .describe('onnx engine: where the SSD runs; a GPU provider that cannot start falls back to CPU with a warning'),
-    inputSize: z
-      .number()
-      .int()
-      .multipleOf(32)
-      .min(128)
-      .max(1024)
-      .optional()
-      .describe(
-        'Tiny and RetinaFace: network input, longer side (px; default 416 for Tiny, 640 for RetinaFace); SSD always runs at 512x512',
-      ),
+    inputSize: FaceInputSizeSchema.optional().describe(
+      'Tiny and RetinaFace: network input, longer side (px; default 416 for Tiny, 640 for RetinaFace); SSD always runs at 512x512',
+    ),
     minScore: z
       .number()
       .min(0)
