@@ -83,7 +83,7 @@ const camerasOnly = process.argv.includes('--cameras-only');
 const detectorsOnly = process.argv.includes('--detectors-only');
 /** Counting unit of the camera-capacity runs: people (the default) or faces. */
 const cameraUnit = arg('unit', 'people');
-/** Face detectors the camera-capacity runs are repeated with: ssd, retinaface, retinaface@<input size>. */
+/** Face detectors the camera-capacity runs are repeated with: ssd, retinaface, retinaface@<input size>, retinaface@<size>/<size of every second camera>. */
 const cameraDetectors = arg('camera-detectors', 'ssd,retinaface').split(',');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -404,7 +404,8 @@ interface CameraRow {
   sustained: boolean;
 }
 
-async function runCameras(n: number, detector: DetectorConfig): Promise<CameraRow> {
+/** `otherSize`: every second camera detects at this input (cameras[].detectorInputSize), a mixed fleet on one pool. */
+async function runCameras(n: number, detector: DetectorConfig, otherSize?: number): Promise<CameraRow> {
   const manager = new CameraManager({
     logger,
     detector,
@@ -418,7 +419,14 @@ async function runCameras(n: number, detector: DetectorConfig): Promise<CameraRo
   await manager.start();
   for (let i = 0; i < n; i++) {
     await manager.add(
-      CameraConfigSchema.parse({ id: `cam-${i}`, url: SAMPLE, fps: cameraFps, loop: true, realtime: true }),
+      CameraConfigSchema.parse({
+        id: `cam-${i}`,
+        url: SAMPLE,
+        fps: cameraFps,
+        loop: true,
+        realtime: true,
+        ...(otherSize && i % 2 === 1 ? { detectorInputSize: otherSize } : {}),
+      }),
     );
   }
   // Warm-up: every camera streaming, then 3 s more.
@@ -751,13 +759,18 @@ async function main(): Promise<void> {
 
   const camRows: (CameraRow & { detector: string })[] = [];
   for (const name of cameraDetectors) {
-    // `retinaface@416`: RetinaFace at another input size (the resolution a camera's faces need).
-    const [type, size] = name.split('@');
-    const detector = type === 'retinaface' ? { ...retina, ...(size ? { inputSize: Number(size) } : {}) } : ssd;
-    const label = type === 'retinaface' ? `RetinaFace ${detector.inputSize}` : 'SSD';
+    // `retinaface@416`: RetinaFace at another input size (the resolution a camera's faces need);
+    // `retinaface@640/416`: half the cameras at each, through cameras[].detectorInputSize.
+    const [type, sizes] = name.split('@');
+    const [size, otherSize] = (sizes ?? '').split('/').map(Number);
+    const detector = type === 'retinaface' ? { ...retina, ...(size ? { inputSize: size } : {}) } : ssd;
+    const label =
+      type === 'retinaface'
+        ? `RetinaFace ${detector.inputSize}${otherSize ? ` (half the cameras at ${otherSize})` : ''}`
+        : 'SSD';
     for (const n of cameraCounts) {
       process.stderr.write(`cameras (${label}): ${n} x ${cameraFps} fps real time for ${cameraSeconds} s...\n`);
-      const row = { ...(await runCameras(n, detector)), detector: label };
+      const row = { ...(await runCameras(n, detector, otherSize || undefined)), detector: label };
       camRows.push(row);
       process.stderr.write(
         `  ${f1(row.perCameraFps)} fps per camera (min ${f1(row.minCameraFps)}), dropped ${pct(row.dropped, 1)}\n`,
