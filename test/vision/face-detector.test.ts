@@ -69,6 +69,18 @@ describe('face detection on the sample video (real TF.js)', () => {
     for (const d of large) expect(Math.min(d.box.width, d.box.height)).toBeGreaterThan(100);
   });
 
+  it("detects at a camera's own input size when asked, as a detector configured at that size does", async () => {
+    const at320 = new FaceapiFaceDetector({ ...config, inputSize: 320 });
+    await at320.load();
+    let differs = 0;
+    for (const f of frames.slice(0, 12)) {
+      const want = await at320.detect(f);
+      expect(await detector.detect(f, { inputSize: 320 })).toEqual(want);
+      if (JSON.stringify(want) !== JSON.stringify(await detector.detect(f))) differs++;
+    }
+    expect(differs).toBeGreaterThan(3);
+  });
+
   it('rejects a buffer of the wrong size instead of reading garbage', async () => {
     await expect(
       detector.detect({ data: Buffer.alloc(10), width: 640, height: 360, ts: 0, monoTs: 0, seq: 0 }),
