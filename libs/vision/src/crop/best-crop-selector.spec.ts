@@ -14,6 +14,17 @@ describe('BestCropSelector', () => {
     expect(s.offer('t', 1)).toBe(false);
   });
 
+  it('says the least quality it would accept: exactly where offer() turns from no to yes', () => {
+    const s = new BestCropSelector(2, 0.05);
+    expect(s.minAccepted('t')).toBe(0);
+    s.offer('t', 0.5);
+    const floor = s.minAccepted('t');
+    expect(floor).toBeCloseTo(0.55, 10);
+    expect(s.offer('t', floor - 1e-9)).toBe(false);
+    expect(s.offer('t', floor)).toBe(true);
+    expect(s.minAccepted('t')).toBe(Number.POSITIVE_INFINITY); // budget spent
+  });
+
   it('keeps tracks apart and forgets ended ones', () => {
     const s = new BestCropSelector(1);
     expect(s.offer('a', 0.1)).toBe(true);

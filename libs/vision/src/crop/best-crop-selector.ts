@@ -21,6 +21,16 @@ export class BestCropSelector {
     return (this.sent.get(trackId)?.count ?? 0) < this.cropsPerTrack;
   }
 
+  /**
+   * The lowest quality `offer` would accept for this track now (0 for a track with no crop yet,
+   * above 1 once its budget is spent): a caller whose crop cannot reach it skips scoring it.
+   */
+  minAccepted(trackId: string): number {
+    const entry = this.sent.get(trackId);
+    if (!entry) return 0;
+    return entry.count >= this.cropsPerTrack ? Number.POSITIVE_INFINITY : entry.best + this.minImprovement;
+  }
+
   /** Records and returns whether a crop of this quality should be sent. */
   offer(trackId: string, quality: number): boolean {
     const entry = this.sent.get(trackId);

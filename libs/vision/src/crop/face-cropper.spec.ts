@@ -97,6 +97,24 @@ describe('FaceCropper', () => {
     expect(meta).toMatchObject({ format: 'jpeg', width: 224, height: 224, channels: 3 });
   });
 
+  it('never scores a crop above its bound, and reaches it for a sharp, symmetric face', async () => {
+    const cropper = new FaceCropper();
+    const noise = frameOf(320, 240, (x, y) => (x * 73 + y * 151 + ((x * y) % 17) * 13) & 255);
+    const flat = frameOf(320, 240, () => 128);
+    for (const frame of [noise, flat])
+      for (const side of [12, 40, 112, 200])
+        for (const score of [0.3, 0.9]) {
+          const box = { x: 20, y: 10, width: side, height: side };
+          const bound = cropper.qualityBound(box, score);
+          expect(await cropper.quality(frame, box, score)).toBeLessThanOrEqual(bound);
+          expect(bound).toBeLessThanOrEqual(1);
+        }
+    // A sharp checkerboard comes within the frontality part (0.15) of the bound: the bound is not vacuous.
+    const box = { x: 40, y: 40, width: 120, height: 120 };
+    const q = await cropper.quality(frameOf(320, 240, checker), box, 0.9);
+    expect(cropper.qualityBound(box, 0.9) - q).toBeLessThan(0.2);
+  });
+
   it('scores sharp, large, confident faces above blurry, small or doubtful ones', async () => {
     const sharpFrame = frameOf(320, 240, checker);
     const flatFrame = frameOf(320, 240, (x) => 100 + (x % 3)); // almost no edges

@@ -62,17 +62,29 @@ export class FaceCropper {
    * frontal face is close to its own mirror image, a profile is not) and
    * detector confidence (occluded faces score lower).
    */
+  /**
+   * The most `quality` can give this box: its size and detector parts, with sharpness and
+   * frontality at their maximum of 1. Cheap (no pixel is read), so a track whose best crop
+   * already beats it is not scored at all.
+   */
+  qualityBound(box: Box, detectionScore: number): number {
+    return clamp(this.weighted(box, detectionScore, 1, 1), 0, 1);
+  }
+
   async quality(frame: Frame, box: Box, detectionScore: number): Promise<number> {
     // Scored for most faces of most frames: plain JS on the frame buffer (a
     // fraction of a millisecond) rather than a libvips pipeline whose thread
     // pool would compete with the detector workers for the cores.
     const grey = greyPatch(frame, this.region(box, frame), ASSESS_SIDE);
     const sharpness = laplacianVariance(grey, ASSESS_SIDE, ASSESS_SIDE);
-    const sizeScore = Math.min(1, Math.min(box.width, box.height) / this.options.fullQualityFaceSize);
     const sharpScore = sharpness / (sharpness + SHARPNESS_HALF_POINT);
     const frontal = mirrorSymmetry(grey, ASSESS_SIDE, ASSESS_SIDE);
-    const q = 0.4 * sizeScore + 0.3 * sharpScore + 0.15 * frontal + 0.15 * clamp(detectionScore, 0, 1);
-    return clamp(q, 0, 1);
+    return clamp(this.weighted(box, detectionScore, sharpScore, frontal), 0, 1);
+  }
+
+  private weighted(box: Box, detectionScore: number, sharpScore: number, frontal: number): number {
+    const sizeScore = Math.min(1, Math.min(box.width, box.height) / this.options.fullQualityFaceSize);
+    return 0.4 * sizeScore + 0.3 * sharpScore + 0.15 * frontal + 0.15 * clamp(detectionScore, 0, 1);
   }
 
   async jpeg(frame: Frame, box: Box): Promise<Buffer> {

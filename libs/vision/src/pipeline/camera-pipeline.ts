@@ -317,6 +317,9 @@ export class CameraPipeline {
         stats.facesBelowFloor++;
         continue;
       }
+      // Reading the face's pixels is the main thread's largest cost per frame: skip it when even a
+      // perfectly sharp, frontal crop of this box could not beat the track's best one.
+      if (this.opts.cropper.qualityBound(face.box, face.score) < run.selector.minAccepted(t.trackId)) continue;
       try {
         const quality = await this.opts.cropper.quality(frame, face.box, face.score);
         if (!run.selector.offer(t.trackId, quality)) continue;
