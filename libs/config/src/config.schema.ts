@@ -202,7 +202,7 @@ export type BatcherConfig = z.infer<typeof BatcherConfigSchema>;
 const DETECTOR_DEFAULTS = {
   tiny: { inputSize: 416, minScore: 0.5 },
   ssd: { inputSize: 416, minScore: 0.5 },
-  retinaface: { inputSize: 640, minScore: 0.75 },
+  retinaface: { inputSize: 640, minScore: 0.6 },
 } as const;
 
 export const DetectorConfigSchema = z
@@ -232,7 +232,7 @@ export const DetectorConfigSchema = z
       .min(0)
       .max(1)
       .optional()
-      .describe('faces below this confidence are ignored (default 0.5; RetinaFace 0.75, measured: bench/RESULTS.md)'),
+      .describe('faces below this confidence are ignored (default 0.5; RetinaFace 0.6, measured: bench/RESULTS.md)'),
     minFaceSize: z.number().int().min(8).default(32).describe('faces smaller than this (px, scaled frame) are ignored'),
     workers: z
       .number()

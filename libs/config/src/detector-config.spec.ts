@@ -26,11 +26,11 @@ describe('detector config', () => {
     expect(parseConfig({ detector: { type: 'tiny' } }).detector).toMatchObject({ inputSize: 416, minScore: 0.5 });
     expect(parseConfig({ detector: { type: 'retinaface' } }).detector).toMatchObject({
       inputSize: 640,
-      minScore: 0.75,
-    });
-    expect(parseConfig({ detector: { type: 'retinaface', inputSize: 416, minScore: 0.6 } }).detector).toMatchObject({
-      inputSize: 416,
       minScore: 0.6,
+    });
+    expect(parseConfig({ detector: { type: 'retinaface', inputSize: 416, minScore: 0.75 } }).detector).toMatchObject({
+      inputSize: 416,
+      minScore: 0.75,
     });
     expect(() => parseConfig({ detector: { type: 'retinaface', inputSize: 500 } })).toThrow(/detector\.inputSize/);
   });
