@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +75,26 @@ describe('FfmpegFrameSource (real ffmpeg)', () => {
     // Not a blank picture: real pixels vary.
     const px = frames[20]?.data as Buffer;
     expect(new Set(px.subarray(0, 3000)).size).toBeGreaterThan(20);
+  });
+
+  it("decodes the same frames with one decoder thread (decodeThreads) as with ffmpeg's default", async () => {
+    const decode = async (decodeThreads?: number) => {
+      const source = new FfmpegFrameSource({
+        binary,
+        input: { kind: 'file', path: SAMPLE, realtime: false, loop: false },
+        fps: 1,
+        width: 160,
+        logger,
+        ...(decodeThreads ? { decodeThreads } : {}),
+      });
+      const { frames, done } = run(source);
+      expect((await done)?.kind).toBe('ended');
+      return frames;
+    };
+    const [threaded, single] = await Promise.all([decode(), decode(1)]);
+    expect(single.length).toBeGreaterThanOrEqual(43);
+    const digests = (frames: Frame[]) => frames.map((f) => createHash('sha256').update(f.data).digest('hex'));
+    expect(digests(single)).toEqual(digests(threaded));
   });
 
   it('keeps the aspect ratio: a 4:3 request width gives the matching height', async () => {

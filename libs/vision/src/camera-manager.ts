@@ -371,6 +371,7 @@ export class CameraManager {
       logger,
       clock: this.clock,
       ...(camera.hwaccel ? { hwaccel: camera.hwaccel } : {}),
+      ...(camera.decodeThreads ? { decodeThreads: camera.decodeThreads } : {}),
       ...(cap.ioTimeoutMs !== undefined ? { ioTimeoutMs: cap.ioTimeoutMs } : {}),
     });
   }

@@ -24,6 +24,8 @@ export interface FfmpegFrameSourceOptions {
   readonly fps: number;
   readonly width: number;
   readonly hwaccel?: string;
+  /** ffmpeg decoder threads; absent: ffmpeg's choice. */
+  readonly decodeThreads?: number;
   /** Network connect/read timeout passed to ffmpeg. */
   readonly ioTimeoutMs?: number;
   /** Grace period between SIGTERM and SIGKILL. */
@@ -90,6 +92,7 @@ export class FfmpegFrameSource implements FrameSource {
       ioTimeoutMs: opts.ioTimeoutMs ?? DEFAULT_IO_TIMEOUT_MS,
       libavformatMajor: opts.binary.libavformatMajor,
       ...(opts.hwaccel ? { hwaccel: opts.hwaccel } : {}),
+      ...(opts.decodeThreads ? { decodeThreads: opts.decodeThreads } : {}),
     });
     this.startedAt = this.clock.monotonicMs();
     this.startedWall = this.clock.now();

@@ -122,6 +122,14 @@ describe('buildFfmpegArgs', () => {
     expect(args.indexOf('-hwaccel')).toBeLessThan(args.indexOf('-i'));
   });
 
+  it('sets the decoder threads before the input only when asked', () => {
+    expect(buildFfmpegArgs(base())).not.toContain('-threads');
+    const args = buildFfmpegArgs(base({ decodeThreads: 1 }));
+    expect(valueOf(args, '-threads')).toBe('1');
+    expect(args.indexOf('-threads')).toBeLessThan(args.indexOf('-i'));
+    expect(() => buildFfmpegArgs(base({ decodeThreads: 0 }))).toThrow(RangeError);
+  });
+
   it('rejects nonsense numbers', () => {
     expect(() => buildFfmpegArgs(base({ output: { fps: 0, width: 640 } }))).toThrow(RangeError);
     expect(() => buildFfmpegArgs(base({ output: { fps: 5, width: 640.5 } }))).toThrow(RangeError);

@@ -24,6 +24,12 @@ export interface FfmpegArgsSpec {
   readonly ioTimeoutMs: number;
   /** `-hwaccel` value (cuda, vaapi, ...); decoded frames are downloaded automatically for the CPU filters. */
   readonly hwaccel?: string;
+  /**
+   * Decoder threads (`-threads` before the input); absent: ffmpeg's own choice, several per
+   * stream. One per stream costs 11-18 % less CPU when many cameras share the cores
+   * (bench/ingest/decode-cost.sh); a single 4K stream needs more to keep up.
+   */
+  readonly decodeThreads?: number;
   /** From FfmpegBinary: selects option names that changed in ffmpeg 5 (libavformat 59). */
   readonly libavformatMajor: number;
 }
@@ -93,6 +99,11 @@ export function buildFfmpegArgs(spec: FfmpegArgsSpec): string[] {
     'level+verbose',
   ];
   if (spec.hwaccel) args.push('-hwaccel', spec.hwaccel);
+  if (spec.decodeThreads !== undefined) {
+    if (!Number.isInteger(spec.decodeThreads) || spec.decodeThreads < 1)
+      throw new RangeError(`decodeThreads must be an integer >= 1, got ${spec.decodeThreads}`);
+    args.push('-threads', String(spec.decodeThreads));
+  }
   args.push('-protocol_whitelist', PROTOCOL_WHITELIST[input.kind]);
 
   switch (input.kind) {
