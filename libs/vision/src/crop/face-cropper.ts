@@ -57,12 +57,6 @@ export class FaceCropper {
   }
 
   /**
-   * Quality 0..1: face size (small faces upscale badly), sharpness (motion
-   * blur, focus; Laplacian variance of a small grey copy), frontality (a
-   * frontal face is close to its own mirror image, a profile is not) and
-   * detector confidence (occluded faces score lower).
-   */
-  /**
    * The most `quality` can give this box: its size and detector parts, with sharpness and
    * frontality at their maximum of 1. Cheap (no pixel is read), so a track whose best crop
    * already beats it is not scored at all.
@@ -71,6 +65,12 @@ export class FaceCropper {
     return clamp(this.weighted(box, detectionScore, 1, 1), 0, 1);
   }
 
+  /**
+   * Quality 0..1: face size (small faces upscale badly), sharpness (motion
+   * blur, focus; Laplacian variance of a small grey copy), frontality (a
+   * frontal face is close to its own mirror image, a profile is not) and
+   * detector confidence (occluded faces score lower).
+   */
   async quality(frame: Frame, box: Box, detectionScore: number): Promise<number> {
     // Scored for most faces of most frames: plain JS on the frame buffer (a
     // fraction of a millisecond) rather than a libvips pipeline whose thread

@@ -81,4 +81,17 @@ describe('NanodetPreprocessor', () => {
     expect(c.tensor).not.toBe(a);
     expect(c.geometry).toMatchObject({ inputWidth: 64, inputHeight: 64, resizedWidth: 48 });
   });
+
+  it("keeps each frame size's tensor while cameras of two sizes alternate, with the same values as a fresh one", () => {
+    const frame = (w: number, h: number, seed: number): Uint8Array =>
+      Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 31 + seed) & 255);
+    const pre = new NanodetPreprocessor(64);
+    const small = pre.run(frame(64, 48, 1), 64, 48).tensor;
+    const tall = pre.run(frame(40, 80, 2), 40, 80).tensor;
+    // The first size's buffer is still its own: not rebuilt on the way back.
+    expect(pre.run(frame(64, 48, 3), 64, 48).tensor).toBe(small);
+    expect(pre.run(frame(40, 80, 4), 40, 80).tensor).toBe(tall);
+    expect([...small]).toEqual([...new NanodetPreprocessor(64).run(frame(64, 48, 3), 64, 48).tensor]);
+    expect([...tall]).toEqual([...new NanodetPreprocessor(64).run(frame(40, 80, 4), 40, 80).tensor]);
+  });
 });

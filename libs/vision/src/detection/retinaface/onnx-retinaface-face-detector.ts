@@ -45,8 +45,8 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
   private inputName = '';
   /** One per input size in use (the configured one, and each camera's own): each holds its tensor buffer. */
   private readonly pre = new Map<number, NanodetPreprocessor>();
-  private anchors: RetinafaceAnchors | null = null;
-  private anchorsFor = '';
+  /** Per network input shape (cameras at different sizes share this detector). */
+  private readonly anchors = new Map<string, RetinafaceAnchors>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -108,14 +108,17 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
     const { tensor, geometry: g } = this.preprocessor(inputSize).run(pixels, frame.width, frame.height);
     const key = `${g.inputWidth}x${g.inputHeight}`;
-    if (key !== this.anchorsFor || !this.anchors) {
-      this.anchors = retinafaceAnchors(g.inputWidth, g.inputHeight);
-      this.anchorsFor = key;
+    let anchors = this.anchors.get(key);
+    if (!anchors) {
+      anchors = retinafaceAnchors(g.inputWidth, g.inputHeight);
+      // A few sizes in practice; a stream of odd frame sizes must not grow this without bound.
+      if (this.anchors.size >= 8) this.anchors.clear();
+      this.anchors.set(key, anchors);
     }
     const input = new ort.Tensor('float32', tensor, [1, 3, g.inputHeight, g.inputWidth]);
     const out = await session.run({ [this.inputName]: input }, [...OUTPUTS]);
     try {
-      const boxes = decodeRetinaface(this.anchors, out.loc!.data as Float32Array, out.conf!.data as Float32Array, {
+      const boxes = decodeRetinaface(anchors, out.loc!.data as Float32Array, out.conf!.data as Float32Array, {
         minScore: this.config.minScore,
         nmsIou: RETINAFACE_NMS_IOU,
         maxDetections: 200,
