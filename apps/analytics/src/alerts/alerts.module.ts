@@ -1,4 +1,9 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
+import { LOGGER } from '@crowdlens/common';
+import type { Logger } from 'pino';
+import { ALERT_LEADERSHIP, SoleLeadership, type AlertLeadership } from './adapters/alert-leadership.port';
+import { PostgresAlertLeadership } from './adapters/postgres-alert-leadership';
 import { AnalyticsModule } from '../analytics.module';
 import { HttpWebhookTransport } from './adapters/http-webhook-transport';
 import { WEBHOOK_TRANSPORT } from './adapters/webhook-transport.port';
@@ -15,6 +20,27 @@ import { AlertsService } from './services/alerts.service';
 @Module({
   imports: [AnalyticsModule],
   controllers: [AlertsController],
-  providers: [AlertsService, AlertMetrics, { provide: WEBHOOK_TRANSPORT, useClass: HttpWebhookTransport }],
+  providers: [
+    AlertsService,
+    AlertMetrics,
+    { provide: WEBHOOK_TRANSPORT, useClass: HttpWebhookTransport },
+    { provide: ALERT_LEADERSHIP, inject: [APP_CONFIG, LOGGER], useFactory: alertLeadership },
+  ],
 })
 export class AlertsModule {}
+
+/** PostgreSQL is what several analytics replicas share; a SQLite store has exactly one analytics process. */
+function alertLeadership(config: AppConfig, logger: Logger): AlertLeadership {
+  if (config.store.type !== 'postgres') return new SoleLeadership();
+  const log = logger.child({ component: 'alerts' });
+  return new PostgresAlertLeadership({
+    url: config.store.url,
+    logger: log,
+    onChange: (leader) =>
+      log.info(
+        leader
+          ? 'this analytics replica sends the alerts (it holds the alert leadership)'
+          : 'standby: another analytics replica sends the alerts',
+      ),
+  });
+}

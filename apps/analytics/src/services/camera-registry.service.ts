@@ -15,9 +15,13 @@ import { CAMERA_STATUS_TOPIC, CAMERA_STATUS_SCHEMA_VERSION, type CameraStatus } 
  * offsets.retention.minutes, 7 days by default.) Only a process on an
  * ephemeral port (http.port 0) has nothing stable to go by and uses its pid.
  */
-export function cameraStatusGroup(httpPort: number, host = hostname(), pid = process.pid): string {
-  return `crowdlens-analytics-status-${host}-${httpPort > 0 ? httpPort : `pid${pid}`}`;
+export function cameraStatusGroup(httpPort: number, host = hostname(), pid = process.pid, instance = 0): string {
+  // Port 0 (tests, tools): several analytics apps may share one process, and each needs every status.
+  return `crowdlens-analytics-status-${host}-${httpPort > 0 ? httpPort : `pid${pid}${instance > 0 ? `-${instance}` : ''}`}`;
 }
+
+/** Analytics apps started in this process so far (numbers the port-0 groups). */
+let instancesInProcess = 0;
 
 /**
  * Every camera analytics knows about: the configured ones, and whatever ingest
@@ -34,7 +38,7 @@ export class CameraRegistry implements OnApplicationBootstrap, BeforeApplication
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
   ) {
-    this.group = cameraStatusGroup(config.http.port);
+    this.group = cameraStatusGroup(config.http.port, hostname(), process.pid, instancesInProcess++);
     for (const cam of config.cameras) {
       this.statuses.set(cam.id, {
         schemaVersion: CAMERA_STATUS_SCHEMA_VERSION,

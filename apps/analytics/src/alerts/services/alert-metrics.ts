@@ -13,6 +13,7 @@ export class AlertMetrics implements WebhookDeliveryMetrics {
   private readonly drops: Counter;
   private readonly pendingGauge: Gauge;
   private readonly occupancy: Gauge;
+  private readonly leaderGauge: Gauge;
   private readonly zoneLabels = new Set<string>();
 
   constructor(@Inject(METRICS) registry: Registry) {
@@ -46,6 +47,11 @@ export class AlertMetrics implements WebhookDeliveryMetrics {
       labelNames: ['webhook'],
       registers: [registry],
     });
+    this.leaderGauge = new Gauge({
+      name: 'crowdlens_alerts_leader',
+      help: '1 on the analytics replica that sends the alerts (holds the alert leadership), 0 on standbys',
+      registers: [registry],
+    });
     this.occupancy = new Gauge({
       name: 'crowdlens_zone_occupancy',
       help: 'People inside a zone now; absent while 1 to k - 1 (k-anonymity)',
@@ -64,6 +70,10 @@ export class AlertMetrics implements WebhookDeliveryMetrics {
 
   dropped(webhook: string, reason: 'queue-full' | 'attempts-exhausted' | 'shutdown'): void {
     this.drops.inc({ webhook, reason });
+  }
+
+  leader(sends: boolean): void {
+    this.leaderGauge.set(sends ? 1 : 0);
   }
 
   pending(webhook: string, n: number): void {

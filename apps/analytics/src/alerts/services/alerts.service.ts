@@ -5,6 +5,7 @@ import type { Clock } from '@crowdlens/runtime';
 import type { Logger } from 'pino';
 import { CameraRegistry } from '../../services/camera-registry.service';
 import { LineZoneStatsService } from '../../services/line-zone-stats.service';
+import { ALERT_LEADERSHIP, type AlertLeadership } from '../adapters/alert-leadership.port';
 import { WEBHOOK_TRANSPORT, type WebhookTransport } from '../adapters/webhook-transport.port';
 import { AlertEvaluator, type FiringAlert, type ZoneReading } from './alert-evaluator';
 import { AlertMetrics } from './alert-metrics';
@@ -21,7 +22,9 @@ const SHUTDOWN_FLUSH_MS = 2000;
  * registry holds (the camera-status topic, in both modes) and the zones'
  * occupancy, and hands what fires or resolves to one outbox per webhook.
  * Evaluation is in memory and delivery is in the background: the pipeline
- * never waits on a receiver.
+ * never waits on a receiver. Every analytics replica evaluates; only the one
+ * holding the alert leadership sends (AlertLeadership), so N replicas send
+ * one copy, and a standby that takes over knows what is already firing.
  */
 @Injectable()
 export class AlertsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -41,6 +44,7 @@ export class AlertsService implements OnApplicationBootstrap, BeforeApplicationS
     private readonly cameras: CameraRegistry,
     private readonly lineZones: LineZoneStatsService,
     private readonly metrics: AlertMetrics,
+    @Inject(ALERT_LEADERSHIP) private readonly leadership: AlertLeadership,
   ) {
     this.logger = logger.child({ component: 'alerts' });
     const { alerts } = config;
@@ -55,9 +59,11 @@ export class AlertsService implements OnApplicationBootstrap, BeforeApplicationS
 
   private readonly logger: Logger;
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const { alerts } = this.config;
     this.metrics.firing([], alerts.rules);
+    // Only with something to send: a replica without rules or webhooks must not take the lock.
+    if (alerts.rules.length > 0 && alerts.webhooks.length > 0) await this.leadership.start();
     this.timer = setInterval(() => void this.evaluate(), alerts.evaluateIntervalMs);
     this.timer.unref();
     if (alerts.rules.length > 0)
@@ -74,13 +80,15 @@ export class AlertsService implements OnApplicationBootstrap, BeforeApplicationS
     try {
       const zones = await this.readZones();
       const transitions = this.evaluator.evaluate(this.cameras.list(), zones);
+      const sends = this.leadership.isLeader();
+      this.metrics.leader(sends);
       for (const t of transitions) {
         const payload = alertPayload(t);
         this.logger[t.state === 'firing' ? 'warn' : 'info'](
           { rule: t.rule, type: t.type, camera: t.cameraId, zone: t.zone, value: t.value, threshold: t.threshold },
           t.state === 'firing' ? 'alert firing' : 'alert resolved',
         );
-        for (const d of this.dispatchers) d.enqueue(payload);
+        if (sends) for (const d of this.dispatchers) d.enqueue(payload);
       }
       if (transitions.length > 0) this.metrics.firing(this.evaluator.firing(), this.config.alerts.rules);
       for (const [i, d] of this.dispatchers.entries())
@@ -128,5 +136,6 @@ export class AlertsService implements OnApplicationBootstrap, BeforeApplicationS
     ]);
     clearTimeout(timeout);
     for (const d of this.dispatchers) d.close();
+    await this.leadership.close();
   }
 }
