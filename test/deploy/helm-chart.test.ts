@@ -5,11 +5,11 @@
  * (the ConfigMap + Secret fed through loadConfig, as the pods read them).
  * No cluster runs here: this is lint + template, not an install.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@crowdlens/config';
 import { FACE_CROPS_TOPIC } from '@crowdlens/contracts';
@@ -289,5 +289,47 @@ describe('helm chart deploy/helm/crowdlens', () => {
     ).toBe('my-crowdlens');
     expect(env(analytics).CROWDLENS_POSTGRES_URL).toEqual({ secretKeyRef: { name: 'my-db', key: 'postgres-url' } });
     expect(env(one(existing, 'Deployment', 'cl-crowdlens-inference')).CROWDLENS_POSTGRES_URL).toBeUndefined();
+  });
+
+  it('alert webhooks: rules and webhooks in the ConfigMap, their HMAC keys only in the Secret', async () => {
+    const objects = await template([
+      '--set',
+      'config.alerts.rules[0].type=camera-down',
+      '--set',
+      'config.alerts.rules[0].name=door-down',
+      '--set',
+      'config.alerts.webhooks[0].name=ops',
+      '--set',
+      'config.alerts.webhooks[0].url=https://hooks.example.com/crowdlens',
+      '--set',
+      'secrets.webhookSecrets.ops=hmac-key-0123456789abcdef',
+    ]);
+    expect(one(objects, 'ConfigMap', 'cl-crowdlens-config').data!['crowdlens.yaml']).not.toContain('hmac-key');
+    const cfg = configAsPodSees(objects, 'analytics');
+    expect(cfg.alerts.webhooks).toMatchObject([
+      { name: 'ops', url: 'https://hooks.example.com/crowdlens', secret: 'hmac-key-0123456789abcdef' },
+    ]);
+    expect(cfg.alerts.rules.map((r) => r.name)).toEqual(['door-down']);
+  });
+
+  it('PrometheusRule: off by default; on, it carries every rule of deploy/prometheus/alerts.yml, labels added', async () => {
+    expect((await template([])).filter((o) => o.kind === 'PrometheusRule')).toHaveLength(0);
+    const objects = await template([
+      '--set',
+      'metrics.prometheusRule.enabled=true',
+      '--set',
+      'metrics.prometheusRule.labels.release=prometheus',
+    ]);
+    const rule = one(objects, 'PrometheusRule', 'cl-crowdlens');
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(rule.metadata.labels?.release).toBe('prometheus');
+    // The very file promtool checks and unit-tests (test/deploy/prometheus-rules.test.ts), group by group.
+    const file = parseDocument(readFileSync('deploy/prometheus/alerts.yml', 'utf8')).toJS() as { groups: unknown[] };
+    expect(rule.spec.groups).toEqual(file.groups);
+    const alerts = (rule.spec.groups as Array<{ rules: Array<{ alert: string }> }>).flatMap((g) =>
+      g.rules.map((r) => r.alert),
+    );
+    expect(alerts).toContain('CrowdLensFramesDropped');
+    expect(alerts).toContain('CrowdLensCameraNotStreaming');
   });
 });

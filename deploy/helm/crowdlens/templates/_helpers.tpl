@@ -66,6 +66,9 @@ app.kubernetes.io/component: {{ .role }}
 {{- with .Values.secrets.cameras -}}
 {{- $_ := set $out "cameras" . -}}
 {{- end -}}
+{{- with .Values.secrets.webhookSecrets -}}
+{{- $_ := set $out "alerts" (dict "webhookSecrets" .) -}}
+{{- end -}}
 {{- toYaml $out -}}
 {{- end -}}
 
