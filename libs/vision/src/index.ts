@@ -31,6 +31,7 @@ export * from './pipeline/motion-gate';
 export * from './pipeline/camera-pipeline';
 export * from './detection/onnx-ssd-face-detector';
 export * from './detection/person/onnx-nanodet-person-detector';
+export { ModelChecksumError } from './detection/verified-model-file';
 export * from './detection/retinaface/onnx-retinaface-face-detector';
 export * from './geometry/plane-geometry';
 export * from './geometry/line-zone-monitor';

@@ -3,7 +3,7 @@ import {
   type OnnxExecutionProvider,
   type ProviderSession,
 } from '@crowdlens/models/onnx/provider-session';
-import { readVerifiedModel } from './person/nanodet-model-file';
+import { readVerifiedModel } from './verified-model-file';
 
 export interface VerifiedModelSession extends ProviderSession {
   /** The graph's image input, as its manifest names it. */

@@ -14,8 +14,6 @@ import {
 } from './nanodet-postprocess';
 import { NanodetPreprocessor } from './nanodet-preprocess';
 
-export { ModelChecksumError } from './nanodet-model-file';
-
 export interface OnnxNanodetPersonDetectorOptions {
   /** The ONNX file; a manifest.json beside it must carry its sha256. Defaults to the committed NanoDet-g. */
   readonly modelPath?: string;
