@@ -1,4 +1,5 @@
 import type { Frame } from '../frame';
+import { boundedMemo } from '../bounded-memo';
 
 export interface MotionGateOptions {
   /** false: every frame goes to detection. */
@@ -47,9 +48,12 @@ const layouts = new Map<string, ThumbnailLayout>();
 const MAX_LAYOUTS = 32;
 
 function thumbnailLayout(frameWidth: number, frameHeight: number, thumbnailWidth: number): ThumbnailLayout {
-  const key = `${frameWidth}x${frameHeight}/${thumbnailWidth}`;
-  const known = layouts.get(key);
-  if (known) return known;
+  return boundedMemo(layouts, `${frameWidth}x${frameHeight}/${thumbnailWidth}`, MAX_LAYOUTS, () =>
+    newThumbnailLayout(frameWidth, frameHeight, thumbnailWidth),
+  );
+}
+
+function newThumbnailLayout(frameWidth: number, frameHeight: number, thumbnailWidth: number): ThumbnailLayout {
   const tw = Math.max(1, Math.min(thumbnailWidth, frameWidth));
   const cell = frameWidth / tw;
   const th = Math.max(1, Math.round(frameHeight / cell));
@@ -68,10 +72,7 @@ function thumbnailLayout(frameWidth: number, frameHeight: number, thumbnailWidth
       const t = (cellRowOf[r] as number) + c;
       counts[t] = (counts[t] as number) + (columnStart[c + 1] as number) - (columnStart[c] as number);
     }
-  const layout = { width: tw, height: th, columnStart, cellRowOf, counts };
-  if (layouts.size >= MAX_LAYOUTS) layouts.clear();
-  layouts.set(key, layout);
-  return layout;
+  return { width: tw, height: th, columnStart, cellRowOf, counts };
 }
 
 /**

@@ -98,12 +98,12 @@ export class PostgresAlertLeadership implements AlertLeadership {
       if (this.lastError !== null) this.opts.logger.info('alert leadership: database reachable again');
       this.lastError = null;
     } catch (err) {
-      if (client) this.lose(client, err);
-      else this.set(false);
+      this.lose(client, err);
     }
   }
 
-  private lose(c: Client, err: unknown): void {
+  /** The session is gone or never came up (a URL the driver refuses lands here too, with no client). */
+  private lose(c: Client | null, err: unknown): void {
     const message = redactText(err instanceof Error ? err.message : String(err));
     if (message !== this.lastError)
       this.opts.logger.warn(
@@ -114,7 +114,7 @@ export class PostgresAlertLeadership implements AlertLeadership {
       );
     this.lastError = message;
     if (this.client === c) this.client = null;
-    c.end().catch(() => undefined);
+    c?.end().catch(() => undefined);
     this.set(false);
   }
 

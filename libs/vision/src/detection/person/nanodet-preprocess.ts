@@ -11,6 +11,8 @@
  * images normalised this way; with /255 it misses small people.
  */
 
+import { boundedMemo } from '../../bounded-memo';
+
 /** NanoDet's training normalisation, BGR order, pixel values 0..255. */
 export const NANODET_MEAN_BGR: readonly [number, number, number] = [103.53, 116.28, 123.675];
 export const NANODET_STD_BGR: readonly [number, number, number] = [57.375, 57.12, 58.395];
@@ -108,18 +110,16 @@ export class NanodetPreprocessor {
   }
 
   private layout(width: number, height: number): FrameLayout {
-    const key = `${width}x${height}`;
-    const known = this.layouts.get(key);
-    if (known) return known;
+    return boundedMemo(this.layouts, `${width}x${height}`, MAX_LAYOUTS, () => this.newLayout(width, height));
+  }
+
+  private newLayout(width: number, height: number): FrameLayout {
     const geom = nanodetGeometry(width, height, this.inputSize);
     const tensor = new Float32Array(3 * geom.inputWidth * geom.inputHeight);
     // Padding never changes for a given geometry: fill it once with normalised black.
     const plane = geom.inputWidth * geom.inputHeight;
     for (let ch = 0; ch < 3; ch += 1) tensor.fill(-(this.offset[ch] as number), ch * plane, (ch + 1) * plane);
-    const layout = { geom, tensor, xs: axisTable(width, geom.resizedWidth), ys: axisTable(height, geom.resizedHeight) };
-    if (this.layouts.size >= MAX_LAYOUTS) this.layouts.delete(this.layouts.keys().next().value as string);
-    this.layouts.set(key, layout);
-    return layout;
+    return { geom, tensor, xs: axisTable(width, geom.resizedWidth), ys: axisTable(height, geom.resizedHeight) };
   }
 
   /** Fills and returns the NCHW tensor ([1, 3, inputHeight, inputWidth]) for this frame. */

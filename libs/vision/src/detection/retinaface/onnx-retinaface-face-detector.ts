@@ -4,6 +4,7 @@ import type { DetectorConfig } from '@crowdlens/config';
 // The module itself, not the @crowdlens/runtime barrel: this runs in detector worker threads.
 import { repoRoot } from '@crowdlens/runtime/repo-root';
 import { assertRgbFrame, type Frame } from '../../frame';
+import { boundedMemo } from '../../bounded-memo';
 import { clampDetection } from '../clamp-detection';
 import type { FaceDetectOptions, FaceDetection, FaceDetector } from '../face-detector.port';
 import { openVerifiedModelSession } from '../verified-model-session';
@@ -16,6 +17,8 @@ export const RETINAFACE_NORMALISATION: BgrNormalisation = { mean: [104, 117, 127
 /** The reference implementation's NMS IoU. */
 export const RETINAFACE_NMS_IOU = 0.4;
 const OUTPUTS = ['loc', 'conf'] as const;
+/** Network input shapes whose anchors are kept (one per camera size and input size in use). */
+const MAX_ANCHOR_SETS = 8;
 
 /** The committed model (see assets/models/retinaface-mnet025/NOTICE.md). */
 export function defaultRetinafaceModelPath(): string {
@@ -107,14 +110,9 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
     assertRgbFrame(frame);
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
     const { tensor, geometry: g } = this.preprocessor(inputSize).run(pixels, frame.width, frame.height);
-    const key = `${g.inputWidth}x${g.inputHeight}`;
-    let anchors = this.anchors.get(key);
-    if (!anchors) {
-      anchors = retinafaceAnchors(g.inputWidth, g.inputHeight);
-      // A few sizes in practice; a stream of odd frame sizes must not grow this without bound.
-      if (this.anchors.size >= 8) this.anchors.clear();
-      this.anchors.set(key, anchors);
-    }
+    const anchors = boundedMemo(this.anchors, `${g.inputWidth}x${g.inputHeight}`, MAX_ANCHOR_SETS, () =>
+      retinafaceAnchors(g.inputWidth, g.inputHeight),
+    );
     const input = new ort.Tensor('float32', tensor, [1, 3, g.inputHeight, g.inputWidth]);
     const out = await session.run({ [this.inputName]: input }, [...OUTPUTS]);
     try {
