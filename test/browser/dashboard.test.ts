@@ -9,8 +9,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page, type Response as PageResponse } from 'playwright-core';
 import { parseConfig } from '@crowdlens/config';
 import { MESSAGE_BUS, type MessageBus } from '@crowdlens/bus';
 import { GENDER_PREDICTIONS_TOPIC } from '@crowdlens/contracts';
@@ -564,10 +564,17 @@ describe('dashboard in Chromium', () => {
     // Every answer the page gets from /api/stats/groups, so the table can be held against the
     // very numbers it rendered (the video keeps adding people between any two reads).
     const answers: { url: string; body: StoresBody }[] = [];
-    page.on('response', (res) => {
+    // A body still in flight when the page or browser closes rejects; that is not an answer, and
+    // left unhandled it would take the whole test worker down with it.
+    const onResponse = (res: PageResponse): void => {
       if (!/\/api\/stats\/groups\?/.test(res.url()) || !res.ok()) return;
-      void res.json().then((body: StoresBody) => answers.push({ url: res.url(), body }));
-    });
+      res.json().then(
+        (body: StoresBody) => answers.push({ url: res.url(), body }),
+        () => undefined,
+      );
+    };
+    page.on('response', onResponse);
+    onTestFinished(() => void page.off('response', onResponse));
     // Back and forth, so the page asks again for the last 6 hours.
     await page.getByTestId('range').selectOption('live');
     await page.getByTestId('range').selectOption('6h');

@@ -35,6 +35,27 @@ export function faceapiModelDir(): string {
   return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 }
 
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Emscripten's Node glue in the wasm backend adds process handlers that rethrow every unhandled
+ * rejection and uncaught exception. They take the decision away from the host: a test runner that
+ * reports an error and goes on, or a service's own shutdown path, is killed on the spot instead.
+ * Whatever `start` adds to those two events is taken off again.
+ */
+export async function keepProcessHandlers(start: () => Promise<void>): Promise<void> {
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+  try {
+    await start();
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of process.listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.off(event, listener);
+      }
+    }
+  }
+}
+
 async function init(): Promise<TfjsRuntime> {
   const modelDir = faceapiModelDir();
   if (tryRequire('@tensorflow/tfjs-node-gpu')) {
@@ -52,8 +73,10 @@ async function init(): Promise<TfjsRuntime> {
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   // A directory path, no platform fetch: Node's fetch cannot read local files.
   wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
-  await tf.setBackend('wasm');
-  await tf.ready();
+  await keepProcessHandlers(async () => {
+    await tf.setBackend('wasm');
+    await tf.ready();
+  });
   const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
   return { faceapi, backend: 'tfjs-wasm', modelDir };
 }
