@@ -35,7 +35,11 @@ export function faceapiModelDir(): string {
   return join(dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
 }
 
+/** Node's typings overload `listeners` and `off` per event; one handler type for both events here. */
+type ProcessHandler = (...args: unknown[]) => void;
 const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+const handlersOf = (event: (typeof PROCESS_EVENTS)[number]): ProcessHandler[] =>
+  (process.listeners as (e: string) => ProcessHandler[])(event);
 
 /**
  * Emscripten's Node glue in the wasm backend adds process handlers that rethrow every unhandled
@@ -44,13 +48,13 @@ const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
  * Whatever `start` adds to those two events is taken off again.
  */
 export async function keepProcessHandlers(start: () => Promise<void>): Promise<void> {
-  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e))]));
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(handlersOf(e))]));
   try {
     await start();
   } finally {
     for (const event of PROCESS_EVENTS) {
-      for (const listener of process.listeners(event)) {
-        if (!before.get(event)!.has(listener)) process.off(event, listener);
+      for (const handler of handlersOf(event)) {
+        if (!before.get(event)!.has(handler)) process.removeListener(event, handler);
       }
     }
   }
