@@ -419,7 +419,9 @@ export const AnalyticsConfigSchema = z
       .number()
       .min(1)
       .default(30)
-      .describe('minute buckets and track records are kept this long; hour/day rollups stay'),
+      .describe(
+        'minute buckets, track records and raw line crossings and zone stays are kept this long; hour/day counts stay',
+      ),
     kAnonymity: z.number().int().min(1).default(3).describe('buckets with fewer people than this are suppressed'),
     timeZone: TimeZoneSchema.default('UTC').describe(
       'IANA zone of hour and day buckets and peak hours for cameras whose group names none (groups.<name>.timeZone)',

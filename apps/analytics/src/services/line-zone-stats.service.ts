@@ -7,6 +7,7 @@ import {
   type LineZoneStore,
   type StatsRow,
   type VotedGender,
+  type ZoneVisitRow,
 } from '@crowdlens/storage';
 import { CLOCK } from '@crowdlens/common';
 import type { Clock } from '@crowdlens/runtime';
@@ -168,26 +169,39 @@ export class LineZoneStatsService {
   async zones(query: StatsQueryDto): Promise<ZonesResult> {
     const cameraIds = this.stats.resolveCameras(query);
     const { from, to } = wholeBuckets(query.from, query.to, query.bucket);
-    const visits = await this.store.zoneVisits({ cameraIds, from, to });
+    const range = { cameraIds, from, to };
+    const sizes = levelsUpTo(query.bucket);
+    // Visits past retention survive only as hourly (and, for occupancy, daily) rollups.
+    const [visits, ...rollups] = await Promise.all([
+      this.store.zoneVisits(range),
+      ...sizes.map((size) => this.store.zoneRollups(range, BUCKET_MS[size])),
+    ]);
     const entered = visits.filter((v) => v.enteredTs >= from);
-    const levels = levelsUpTo(query.bucket).map((size) => {
+    const levels = sizes.map((size, i) => {
       const rows = new Map<string, StatsRow>();
       for (const v of entered)
         addPerson(rows, keyOf(v.cameraId, v.name), floorTo(v.enteredTs, BUCKET_MS[size]), v.vote);
+      for (const r of rollups[i]!.entries) addPerson(rows, keyOf(r.cameraId, r.name), r.bucketStart, r.vote, r.entries);
       return { size, rows: [...rows.values()] };
     });
     const released = new Map(releaseConsistently(levels, this.k).map((r) => [`${r.cameraId}@${r.bucketStart}`, r]));
+    const rolledUp = rollups.at(-1)!;
 
-    // Occupancy per bucket: every visit overlapping it, open visits until now.
+    // Occupancy per bucket: every visit overlapping it; a visit with no exit lasts while its track lives.
     const ms = BUCKET_MS[query.bucket];
     const now = this.clock.now();
+    const aliveSince = this.aliveSince(now);
     const inside = new Map<string, number>();
     for (const v of visits) {
-      const last = Math.min(v.exitedTs ?? now, to - 1);
+      const last = Math.min(stayEnd(v, now, aliveSince), to - 1);
       for (let b = floorTo(Math.max(v.enteredTs, from), ms); b <= last; b += ms) {
         const id = `${keyOf(v.cameraId, v.name)}@${b}`;
         inside.set(id, (inside.get(id) ?? 0) + 1);
       }
+    }
+    for (const r of rolledUp.occupancy) {
+      const id = `${keyOf(r.cameraId, r.name)}@${r.bucketStart}`;
+      inside.set(id, (inside.get(id) ?? 0) + r.inside);
     }
     const series: ZoneSeriesRow[] = [];
     for (const id of new Set([...released.keys(), ...inside.keys()])) {
@@ -214,13 +228,17 @@ export class LineZoneStatsService {
       return z;
     };
     for (const r of released.values()) zoneOf(r.cameraId).rows.push(r);
-    for (const v of entered) {
-      const row = released.get(`${keyOf(v.cameraId, v.name)}@${floorTo(v.enteredTs, ms)}`);
-      if (v.exitedTs === null || !row || row.visitors < this.k) continue;
-      const z = zoneOf(keyOf(v.cameraId, v.name));
-      z.dwellMs += v.exitedTs - v.enteredTs;
-      z.stays++;
-    }
+    const addDwell = (key: string, bucketStart: number, dwellMs: number, stays: number): void => {
+      const row = released.get(`${key}@${bucketStart}`);
+      if (stays === 0 || !row || row.visitors < this.k) return;
+      const z = zoneOf(key);
+      z.dwellMs += dwellMs;
+      z.stays += stays;
+    };
+    for (const v of entered)
+      if (v.exitedTs !== null)
+        addDwell(keyOf(v.cameraId, v.name), floorTo(v.enteredTs, ms), v.exitedTs - v.enteredTs, 1);
+    for (const r of rolledUp.entries) addDwell(keyOf(r.cameraId, r.name), r.bucketStart, r.dwellMs, r.stays);
     return {
       ...this.rangeOf(query),
       zones: [...zones]
@@ -267,8 +285,7 @@ export class LineZoneStatsService {
   async occupancy(query: OccupancyQueryDto): Promise<{ at: number; kAnonymity: number; zones: ZoneOccupancy[] }> {
     const cameraIds = this.stats.resolveCameras({ ...query, from: 0, to: 0 });
     const now = this.clock.now();
-    const { counting } = this.config;
-    const aliveSince = now - (2 * counting.heartbeatMs + counting.personTracker.maxAgeMs);
+    const aliveSince = this.aliveSince(now);
     const wanted = (id: string) => !cameraIds || cameraIds.includes(id);
     const capacity = new Map<string, number | null>();
     for (const cam of this.config.cameras)
@@ -297,6 +314,12 @@ export class LineZoneStatsService {
     return { at: now, kAnonymity: this.k, zones };
   }
 
+  /** A track seen since then (two heartbeats plus the tracker's max age) is still in view. */
+  private aliveSince(now: number): number {
+    const { counting } = this.config;
+    return now - (2 * counting.heartbeatMs + counting.personTracker.maxAgeMs);
+  }
+
   /** The rows' sum over those shown (k or more people each), withheld when that is under k: as totalsOf. */
   private counts(rows: readonly StatsRow[]): PeopleCounts {
     const shown = rows.filter((r) => r.visitors >= this.k);
@@ -321,6 +344,18 @@ export class LineZoneStatsService {
       kAnonymity: this.k,
     };
   }
+}
+
+/**
+ * When a stay ends for occupancy: at its exit; with none, now while the person's track lives (as
+ * occupancy now counts them), else at their last sighting. A lost exit (a crashed ingest) would
+ * otherwise keep someone inside every bucket up to now.
+ */
+function stayEnd(v: ZoneVisitRow, now: number, aliveSince: number): number {
+  if (v.exitedTs !== null) return v.exitedTs;
+  const lastSeenTs = v.track?.lastSeenTs ?? Number.NEGATIVE_INFINITY;
+  if (!v.track?.ended && (v.enteredTs >= aliveSince || lastSeenTs >= aliveSince)) return now;
+  return Math.max(v.enteredTs, lastSeenTs);
 }
 
 function wholeBuckets(from: number, to: number, bucket: BucketSize): { from: number; to: number } {

@@ -9,18 +9,18 @@ const NOW = Date.UTC(2026, 11, 1);
 const clock = { now: () => NOW, monotonicMs: () => 0 };
 const expired: RetentionResult = { minuteBuckets: 1, tracks: 2, predictionIds: 3, trackEventIds: 4 };
 
-function service(aggregate: () => Promise<RetentionResult>) {
+function service(lineZone: () => Promise<{ crossings: number; visits: number }>) {
   const calls: Array<{ store: string; before: number }> = [];
   const store = {
     applyRetention: (before: number) => {
       calls.push({ store: 'aggregate', before });
-      return aggregate();
+      return Promise.resolve(expired);
     },
   } as unknown as AggregateStore;
   const lineZones = {
     applyRetention: (before: number) => {
       calls.push({ store: 'line-zone', before });
-      return Promise.resolve({ crossings: 5, visits: 6 });
+      return lineZone();
     },
   } as unknown as LineZoneStore;
   const config = parseConfig({ analytics: { minuteRetentionDays: 7 } });
@@ -28,18 +28,18 @@ function service(aggregate: () => Promise<RetentionResult>) {
 }
 
 describe('RetentionService', () => {
-  it('expires per-track records and the crossings and zone visits that take their gender from them, at one age', async () => {
-    const { calls, retention } = service(() => Promise.resolve(expired));
+  it('folds crossings and zone visits first, while the per-track records that hold their votes are there', async () => {
+    const { calls, retention } = service(() => Promise.resolve({ crossings: 5, visits: 6 }));
     await expect(retention.run()).resolves.toEqual(expired);
     expect(calls).toEqual([
-      { store: 'aggregate', before: NOW - 7 * DAY },
       { store: 'line-zone', before: NOW - 7 * DAY },
+      { store: 'aggregate', before: NOW - 7 * DAY },
     ]);
   });
 
-  it('still expires crossings when the aggregate store fails, and reports that run as failed', async () => {
+  it('keeps the per-track records for the next run when folding the crossings fails, and reports the run as failed', async () => {
     const { calls, retention } = service(() => Promise.reject(new Error('database is locked')));
     await expect(retention.run()).resolves.toBeNull();
-    expect(calls.map((c) => c.store)).toEqual(['aggregate', 'line-zone']);
+    expect(calls.map((c) => c.store)).toEqual(['line-zone']);
   });
 });

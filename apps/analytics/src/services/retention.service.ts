@@ -15,8 +15,8 @@ const EVERY_MS = 3_600_000;
 
 /**
  * Expires minute buckets and per-track records after the configured days; hour/day rollups are kept.
- * Crossings and zone visits go with them: they take their gender from those per-track records, so past
- * that age a crossing's person is gone from the store anyway.
+ * Crossings and zone visits are folded into hourly rollups first, while the per-track records they
+ * take their gender from are still there; if that fails, the per-track records wait for the next run.
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -38,9 +38,9 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
 
   async run(): Promise<RetentionResult | null> {
     const before = this.clock.now() - this.config.analytics.minuteRetentionDays * 86_400_000;
-    const result = await this.expire('retention', before, () => this.store.applyRetention(before));
-    await this.expire('line and zone retention', before, () => this.lineZones.applyRetention(before));
-    return result;
+    const folded = await this.expire('line and zone retention', before, () => this.lineZones.applyRetention(before));
+    if (!folded) return null;
+    return this.expire('retention', before, () => this.store.applyRetention(before));
   }
 
   onApplicationShutdown(): void {
