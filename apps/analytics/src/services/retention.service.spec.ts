@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { parseConfig } from '@crowdlens/config';
+import pino, { type Logger } from 'pino';
+import { parseConfig, type AppConfigInput } from '@crowdlens/config';
 import type { AggregateStore, LineZoneStore, RetentionResult } from '@crowdlens/storage';
 import { RetentionService } from './retention.service';
 
@@ -9,7 +9,11 @@ const NOW = Date.UTC(2026, 11, 1);
 const clock = { now: () => NOW, monotonicMs: () => 0 };
 const expired: RetentionResult = { minuteBuckets: 1, tracks: 2, predictionIds: 3, trackEventIds: 4 };
 
-function service(lineZone: () => Promise<{ crossings: number; visits: number }>) {
+function service(
+  lineZone: () => Promise<{ crossings: number; visits: number }>,
+  input: AppConfigInput = { analytics: { minuteRetentionDays: 7 } },
+  logger: Logger = pino({ level: 'silent' }),
+) {
   const calls: Array<{ store: string; before: number }> = [];
   const store = {
     applyRetention: (before: number) => {
@@ -23,8 +27,7 @@ function service(lineZone: () => Promise<{ crossings: number; visits: number }>)
       return lineZone();
     },
   } as unknown as LineZoneStore;
-  const config = parseConfig({ analytics: { minuteRetentionDays: 7 } });
-  return { calls, retention: new RetentionService(config, store, lineZones, clock, pino({ level: 'silent' })) };
+  return { calls, retention: new RetentionService(parseConfig(input), store, lineZones, clock, logger) };
 }
 
 describe('RetentionService', () => {
@@ -41,5 +44,23 @@ describe('RetentionService', () => {
     const { calls, retention } = service(() => Promise.reject(new Error('database is locked')));
     await expect(retention.run()).resolves.toBeNull();
     expect(calls.map((c) => c.store)).toEqual(['line-zone']);
+  });
+
+  it('warns at start when the broker keeps events longer than analytics keeps the records that make them count once', () => {
+    const warnings = (input: AppConfigInput): string[] => {
+      const lines: string[] = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+      const { retention } = service(() => Promise.resolve({ crossings: 0, visits: 0 }), input, logger);
+      retention.onApplicationBootstrap();
+      retention.onApplicationShutdown();
+      return lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    };
+    const kafka = { type: 'kafka' as const, brokers: ['127.0.0.1:9092'], retentionMs: 7 * DAY };
+    expect(warnings({ bus: kafka, analytics: { minuteRetentionDays: 3 } })).toEqual([
+      expect.stringContaining('analytics.minuteRetentionDays is shorter than bus.retentionMs'),
+    ]);
+    expect(warnings({ bus: kafka, analytics: { minuteRetentionDays: 7 } })).toEqual([]);
+    // The in-memory bus redelivers nothing after a restart.
+    expect(warnings({ analytics: { minuteRetentionDays: 1 } })).toEqual([]);
   });
 });

@@ -31,6 +31,16 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
+    const { bus, analytics } = this.config;
+    const keptMs = analytics.minuteRetentionDays * 86_400_000;
+    if (bus.type === 'kafka' && keptMs < bus.retentionMs) {
+      // Idempotency ids and raw crossings go at this age; the broker can still hand the events over again.
+      this.logger.warn(
+        { minuteRetentionDays: analytics.minuteRetentionDays, busRetentionDays: bus.retentionMs / 86_400_000 },
+        'analytics.minuteRetentionDays is shorter than bus.retentionMs: an event redelivered or replayed after ' +
+          'its records expired would be counted twice; keep the records at least as long as the broker keeps events',
+      );
+    }
     void this.run();
     this.timer = setInterval(() => void this.run(), EVERY_MS);
     this.timer.unref();
