@@ -4,15 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  LINE_ZONE_MIGRATIONS,
   MIGRATIONS,
   PostgresDriver,
   SqlAggregateStore,
+  SqlLineZoneStore,
   SqliteDriver,
   type PredictionRecord,
   type SqlAggregateStoreOptions,
   type StatsQuery,
   type StatsRow,
 } from '@crowdlens/storage';
+import { ALERT_OUTBOX_MIGRATIONS, SqlAlertOutbox } from '../../apps/analytics/src/alerts/adapters/sql-alert-outbox';
 import { meanVoter } from '../factories/voter.factory';
 import { createTestDatabase, type TestDatabase } from '../support/postgres';
 
@@ -82,6 +85,30 @@ describe('SqlAggregateStore on PostgreSQL', () => {
     expect(once.map((t) => t.table_name)).toEqual(expect.arrayContaining(['schema_migrations', 'applied_predictions']));
     const versions = await driver.all<{ version: number }>(`SELECT version FROM schema_migrations ORDER BY version`);
     expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((m) => m.version));
+  });
+
+  it('migrates once when several replicas start together on a fresh database', async () => {
+    const fresh = await createTestDatabase('migrate_race');
+    const drivers = Array.from({ length: 4 }, () => new PostgresDriver({ url: fresh.url }));
+    try {
+      // Each replica runs every migration list analytics has, all at once, as replicas starting together do.
+      await Promise.all(
+        drivers.map(async (d) => {
+          await new SqlAggregateStore(d, OPTIONS).migrate();
+          await new SqlLineZoneStore(d).migrate();
+          await new SqlAlertOutbox(d).migrate();
+        }),
+      );
+      const versions = await drivers[0]!.all<{ version: number }>(
+        `SELECT version FROM schema_migrations ORDER BY version`,
+      );
+      expect(versions.map((v) => v.version)).toEqual(
+        [...MIGRATIONS, ...LINE_ZONE_MIGRATIONS, ...ALERT_OUTBOX_MIGRATIONS].map((m) => m.version),
+      );
+    } finally {
+      await Promise.all(drivers.map((d) => d.close()));
+      await fresh.drop();
+    }
   });
 
   it('dedupes a replayed batch: duplicates counted, totals unchanged', async () => {

@@ -3,6 +3,7 @@ export * from './aggregation';
 export * from './store-errors';
 export * from './sql/sql-driver';
 export * from './sql/migrations';
+export * from './sql/run-migrations';
 export * from './sql/sql-aggregate-store';
 export * from './sqlite/sqlite-driver';
 export * from './storage.module';

@@ -26,8 +26,8 @@ export async function createAggregateStore(
   return migrated(new SqlAggregateStore(await createDriver(config), options));
 }
 
-/** One connection (pool) per process, shared by the stores on it. */
-const SQL_DRIVER = Symbol('SqlDriver');
+/** One connection (pool) per process, shared by the stores on it (and the alert outbox). */
+export const SQL_DRIVER = Symbol('SqlDriver');
 
 function createDriver(config: StoreConfig): Promise<SqlDriver> {
   return (DRIVERS[config.type] as DriverFactory<StoreConfig>)(config);
@@ -66,7 +66,7 @@ export class StorageModule {
         },
         StoreCloser,
       ],
-      exports: [AGGREGATE_STORE, LINE_ZONE_STORE],
+      exports: [AGGREGATE_STORE, LINE_ZONE_STORE, SQL_DRIVER],
     };
   }
 }

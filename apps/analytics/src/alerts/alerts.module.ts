@@ -2,7 +2,10 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@crowdlens/config';
 import { LOGGER } from '@crowdlens/common';
 import type { Logger } from 'pino';
+import { SQL_DRIVER, type SqlDriver } from '@crowdlens/storage';
 import { ALERT_LEADERSHIP, SoleLeadership, type AlertLeadership } from './adapters/alert-leadership.port';
+import { ALERT_OUTBOX } from './adapters/alert-outbox.port';
+import { SqlAlertOutbox } from './adapters/sql-alert-outbox';
 import { PostgresAlertLeadership } from './adapters/postgres-alert-leadership';
 import { AnalyticsModule } from '../analytics.module';
 import { HttpWebhookTransport } from './adapters/http-webhook-transport';
@@ -25,6 +28,15 @@ import { AlertsService } from './services/alerts.service';
     AlertMetrics,
     { provide: WEBHOOK_TRANSPORT, useClass: HttpWebhookTransport },
     { provide: ALERT_LEADERSHIP, inject: [APP_CONFIG, LOGGER], useFactory: alertLeadership },
+    {
+      provide: ALERT_OUTBOX,
+      inject: [SQL_DRIVER],
+      useFactory: async (driver: SqlDriver) => {
+        const outbox = new SqlAlertOutbox(driver);
+        await outbox.migrate();
+        return outbox;
+      },
+    },
   ],
 })
 export class AlertsModule {}

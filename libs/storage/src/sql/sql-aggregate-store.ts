@@ -21,6 +21,7 @@ import {
   type TrackChange,
 } from '../aggregation';
 import { MIGRATIONS } from './migrations';
+import { runMigrations } from './run-migrations';
 import type { SqlDriver, SqlValue } from './sql-driver';
 
 export interface SqlAggregateStoreOptions {
@@ -112,24 +113,8 @@ export class SqlAggregateStore implements AggregateStore {
     this.aggregator = new TrackAggregator(options.voter);
   }
 
-  async migrate(): Promise<void> {
-    await this.db.exec(
-      `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
-    );
-    const done = new Set(
-      (await this.db.all<{ version: number }>(`SELECT version FROM schema_migrations`)).map((r) => Number(r.version)),
-    );
-    for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      await this.db.transaction(async (tx) => {
-        for (const statement of m.statements) await tx.exec(statement);
-        await tx.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, [
-          m.version,
-          m.name,
-          Date.now(),
-        ]);
-      });
-    }
+  migrate(): Promise<void> {
+    return runMigrations(this.db, MIGRATIONS);
   }
 
   applyPredictions(records: readonly PredictionRecord[]): Promise<ApplyResult> {

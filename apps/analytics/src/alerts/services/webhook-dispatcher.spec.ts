@@ -78,7 +78,7 @@ describe('WebhookDispatcher', () => {
   it('retries a failing receiver with backoff and delivers once, signed, in order', async () => {
     const receiver = new FakeReceiver(3);
     const { counts, metrics, lines, logger } = recorder();
-    const d = new WebhookDispatcher(webhook(), receiver, logger, metrics, 100, () => 0.5);
+    const d = new WebhookDispatcher(webhook(), receiver, logger, metrics, 100, undefined, () => 0.5);
     d.enqueue(payload('door', 'firing'));
     d.enqueue(payload('door', 'resolved'));
     await d.idle();
@@ -143,4 +143,74 @@ describe('WebhookDispatcher', () => {
     expect(d.pending).toBe(0);
     expect(receiver.accepted.map((p) => p.camera.id)).toEqual(['c0']);
   });
+
+  it('reports each message it is done with (delivered, given up, pushed out of a full queue) to settled', async () => {
+    const receiver = new FakeReceiver(2);
+    const { metrics, logger } = recorder();
+    const settled: number[] = [];
+    const d = new WebhookDispatcher(webhook({ maxAttempts: 2 }), receiver, logger, metrics, 3, (seq) =>
+      settled.push(seq),
+    );
+    receiver.held = true;
+    d.enqueue(payload('given-up'), 1); // on the wire, then fails twice
+    d.enqueue(payload('pushed-out'), 2);
+    d.enqueue(payload('delivered'), 3);
+    d.enqueue(payload('memory-only'), null); // the queue is full: the oldest waiting, 2, goes
+    expect(settled).toEqual([2]);
+    receiver.unhold();
+    await d.idle();
+    expect(receiver.accepted.map((p) => p.camera.id)).toEqual(['delivered', 'memory-only']);
+    expect(settled).toEqual([2, 1, 3]);
+  });
+
+  it('at shutdown leaves messages in the outbox and counts as lost only those that never got there', () => {
+    const receiver = new FakeReceiver();
+    receiver.held = true;
+    const { counts, metrics, lines, logger } = recorder();
+    const settled: number[] = [];
+    const d = new WebhookDispatcher(webhook(), receiver, logger, metrics, 10, (seq) => settled.push(seq));
+    d.enqueue(payload('wire'), 1);
+    d.enqueue(payload('kept'), 2);
+    d.enqueue(payload('kept-too'), 3);
+    d.enqueue(payload('memory-only'), null);
+    d.close();
+    expect(counts.dropped).toEqual(['shutdown']);
+    expect(settled).toEqual([]);
+    expect(lines.join('')).toContain('kept in the outbox for the next sender');
+    receiver.unhold();
+  });
+
+  it('hands its waiting messages to the new sender when it stops being it, a head in backoff included', async () => {
+    const receiver = new FakeReceiver(1);
+    const { counts, metrics, logger } = recorder();
+    const settled: number[] = [];
+    const d = new WebhookDispatcher(
+      webhook({ backoff: { initialMs: 60_000, maxMs: 60_000 } }),
+      receiver,
+      logger,
+      metrics,
+      10,
+      (seq) => settled.push(seq),
+    );
+    d.enqueue(payload('in-backoff'), 1);
+    d.enqueue(payload('waiting'), 2);
+    await until(() => receiver.attempts.length === 1 && counts.failed === 1);
+    expect(d.abandon()).toBe(2);
+    await d.idle();
+    expect(d.pending).toBe(0);
+    // Not delivered, not given up: the outbox still holds both, for the replica that sends now.
+    expect(settled).toEqual([]);
+    expect(counts.dropped).toEqual([]);
+    expect(receiver.attempts).toHaveLength(1);
+    // Still usable if it becomes the sender again.
+    d.enqueue(payload('later'), 4);
+    await d.idle();
+    expect(receiver.accepted.map((p) => p.camera.id)).toEqual(['later']);
+    expect(settled).toEqual([4]);
+  });
 });
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(done()).toBe(true);
+}

@@ -16,6 +16,8 @@ export interface WebhookDeliveryMetrics {
 interface Pending {
   readonly payload: AlertPayload;
   readonly body: string;
+  /** Its row in the alert outbox; null when writing it there failed (then it lives here only). */
+  readonly seq: number | null;
   attempts: number;
 }
 
@@ -24,7 +26,9 @@ interface Pending {
  * never overtakes its firing), each retried with the project's backoff until
  * it is accepted or its attempts run out. The queue is bounded; the oldest
  * waiting message is dropped, with a log line, when it is full. Nothing here
- * ever blocks the caller: `enqueue` returns at once.
+ * ever blocks the caller: `enqueue` returns at once. A message that is done
+ * with (delivered or given up) is reported to `settled`, which takes it out
+ * of the alert outbox; one left at shutdown stays there for the next sender.
  */
 export class WebhookDispatcher {
   private readonly queue: Pending[] = [];
@@ -41,6 +45,7 @@ export class WebhookDispatcher {
     private readonly logger: Logger,
     private readonly metrics: WebhookDeliveryMetrics,
     private readonly maxPending: number,
+    private readonly settled: (seq: number) => void = () => undefined,
     random: () => number = Math.random,
   ) {
     this.backoff = new ExponentialBackoff({ ...webhook.backoff, factor: 2, jitter: 0.2 }, random);
@@ -51,7 +56,7 @@ export class WebhookDispatcher {
     return this.queue.length;
   }
 
-  enqueue(payload: AlertPayload): void {
+  enqueue(payload: AlertPayload, seq: number | null = null): void {
     if (this.closed) return;
     if (this.queue.length >= this.maxPending) {
       // The head may be on the wire: drop the oldest one still waiting, or this one if none is.
@@ -71,9 +76,10 @@ export class WebhookDispatcher {
         'alert webhook queue full (alerts.maxPendingDeliveries): oldest waiting message dropped',
       );
       this.metrics.dropped(this.webhook.name, 'queue-full');
+      this.settle(victim?.seq ?? seq);
       if (!victim) return;
     }
-    this.queue.push({ payload, body: JSON.stringify(payload), attempts: 0 });
+    this.queue.push({ payload, body: JSON.stringify(payload), seq, attempts: 0 });
     if (!this.running) void this.pump();
   }
 
@@ -83,22 +89,59 @@ export class WebhookDispatcher {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Stops retrying; what is still pending is counted and logged as lost. */
+  /**
+   * Stops retrying. What is still pending stays in the outbox for the next process that sends;
+   * only messages that never made it there are counted and logged as lost.
+   */
   close(): void {
     this.closed = true;
+    const waiting = this.takeWaiting();
+    const kept = waiting.filter((p) => p.seq !== null).length;
+    const lost = waiting.length - kept;
+    if (kept > 0)
+      this.logger.warn(
+        { webhook: this.webhook.name, url: this.target, pending: kept },
+        'alert webhook messages not delivered before shutdown: kept in the outbox for the next sender',
+      );
+    if (lost > 0) {
+      this.logger.warn(
+        { webhook: this.webhook.name, url: this.target, pending: lost },
+        'alert webhook messages not delivered before shutdown, and not in the outbox: lost',
+      );
+      for (let i = 0; i < lost; i++) this.metrics.dropped(this.webhook.name, 'shutdown');
+    }
+  }
+
+  /**
+   * This process stopped being the sender: what waits is left to the new one, which reads it from
+   * the outbox. Returns how many were handed over. The dispatcher stays usable.
+   */
+  abandon(): number {
+    const waiting = this.takeWaiting();
+    if (waiting.length > 0)
+      this.logger.info(
+        { webhook: this.webhook.name, pending: waiting.length },
+        'alert webhook messages left to the replica that sends now',
+      );
+    return waiting.length;
+  }
+
+  /**
+   * Takes the waiting messages, a head waiting out its backoff included, and ends that wait; the one
+   * on the wire, if any, still gets its answer.
+   */
+  private takeWaiting(): Pending[] {
+    const onWire = this.running && this.wait === null;
+    const waiting = this.queue.splice(onWire ? 1 : 0);
     if (this.wait) {
       clearTimeout(this.wait.timer);
       this.wait.wake();
     }
-    // The message on the wire, if any, still gets its answer (delivered or not); the rest are lost.
-    const waiting = this.queue.splice(this.running ? 1 : 0);
-    if (waiting.length > 0) {
-      this.logger.warn(
-        { webhook: this.webhook.name, url: this.target, pending: waiting.length },
-        'alert webhook messages not delivered before shutdown',
-      );
-      for (let i = 0; i < waiting.length; i++) this.metrics.dropped(this.webhook.name, 'shutdown');
-    }
+    return waiting;
+  }
+
+  private settle(seq: number | null): void {
+    if (seq !== null) this.settled(seq);
   }
 
   private async pump(): Promise<void> {
@@ -122,6 +165,7 @@ export class WebhookDispatcher {
           });
           if (this.queue[0] === head) this.queue.shift();
           this.backoff.reset();
+          this.settle(head.seq);
           this.metrics.delivered(this.webhook.name);
           this.logger.info(
             {
@@ -139,6 +183,7 @@ export class WebhookDispatcher {
           if (head.attempts >= this.webhook.maxAttempts) {
             if (this.queue[0] === head) this.queue.shift();
             this.backoff.reset();
+            this.settle(head.seq);
             this.metrics.dropped(this.webhook.name, 'attempts-exhausted');
             this.logger.error(
               {
