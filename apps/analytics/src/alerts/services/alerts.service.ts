@@ -61,7 +61,7 @@ export class AlertsService implements OnApplicationBootstrap, BeforeApplicationS
     this.dispatchers = new Map(
       alerts.webhooks.map((w) => [
         w.name,
-        new WebhookDispatcher(w, transport, this.logger, metrics, alerts.maxPendingDeliveries, (seq) =>
+        new WebhookDispatcher(w, transport, this.logger, metrics, alerts.maxPendingDeliveries, (seq) => {
           this.outbox
             .remove(seq)
             .catch((err: unknown) =>
@@ -69,8 +69,8 @@ export class AlertsService implements OnApplicationBootstrap, BeforeApplicationS
                 { err: redactText(String(err)), webhook: w.name },
                 'alert outbox: a settled message could not be removed; the next sender sends it again',
               ),
-            ),
-        ),
+            );
+        }),
       ]),
     );
     this.watchesZones = alerts.rules.some((r) => r.type === 'zone-occupancy');
