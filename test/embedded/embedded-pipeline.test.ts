@@ -134,15 +134,20 @@ describe('embedded pipeline on the sample video', () => {
     expect(faces.n).toBe(rest.totals.faces);
     expect(tracks.n).toBe(rest.totals.visitors);
     // Privacy: aggregates and anonymous track sums only, no image or embedding column anywhere.
+    // The alert outbox holds webhook bodies (rule, camera id and name, values); the rollups, counts.
     expect(tables.sort()).toEqual([
+      'alert_outbox',
       'applied_predictions',
       'applied_track_events',
       'buckets',
       'camera_watermarks',
+      'line_crossing_hours',
       'line_crossings',
       'schema_migrations',
       'track_event_watermarks',
       'tracks',
+      'zone_occupancy_rollups',
+      'zone_visit_hours',
       'zone_visits',
     ]);
 
