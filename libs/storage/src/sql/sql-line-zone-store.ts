@@ -72,33 +72,8 @@ export class SqlLineZoneStore implements LineZoneStore {
   }
 
   async crossings(range: LineZoneRange, bucketMs: number): Promise<CrossingCountRow[]> {
-    const { clause, params } = cameraFilter('c.camera_id', range.cameraIds);
-    const rows = await this.db.all<{
-      camera_id: string;
-      line_name: string;
-      direction: 'in' | 'out';
-      bucket_start: Num;
-      vote: VotedGender;
-      n: Num;
-    }>(
-      `SELECT c.camera_id, c.line_name, c.direction, c.ts - c.ts % ? AS bucket_start,
-              COALESCE(t.vote, 'unknown') AS vote, COUNT(*) AS n
-         FROM line_crossings c
-         LEFT JOIN tracks t ON t.camera_id = c.camera_id AND t.track_id = c.track_id
-        WHERE c.ts >= ? AND c.ts < ?${clause}
-        GROUP BY 1, 2, 3, 4, 5
-        ORDER BY 4, 1, 2, 3`,
-      [bucketMs, range.from, range.to, ...params],
-    );
-    const rolled = rollsUp(bucketMs)
-      ? await this.db.all<typeof rows extends Array<infer R> ? R : never>(
-          `SELECT camera_id, line_name, direction, hour_start - hour_start % ? AS bucket_start, vote, SUM(crossings) AS n
-             FROM line_crossing_hours
-            WHERE hour_start >= ? AND hour_start < ?${cameraFilter('camera_id', range.cameraIds).clause}
-            GROUP BY 1, 2, 3, 4, 5`,
-          [bucketMs, range.from, range.to, ...params],
-        )
-      : [];
+    const rows = await rawCrossings(this.db, bucketMs, range);
+    const rolled = rollsUp(bucketMs) ? await rolledUpCrossings(this.db, bucketMs, range) : [];
     // A bucket at the retention boundary has some crossings raw and the rest rolled up: one row, summed.
     const merged = new Map<string, CrossingCountRow>();
     for (const r of [...rows, ...rolled]) {
@@ -235,35 +210,56 @@ export class SqlLineZoneStore implements LineZoneStore {
   }
 }
 
+interface CrossingCountSqlRow {
+  camera_id: string;
+  line_name: string;
+  direction: 'in' | 'out';
+  bucket_start: Num;
+  vote: VotedGender;
+  n: Num;
+}
+
+/** Raw crossings counted per camera, line, direction, bucket and their person's vote of now. */
+function rawCrossings(db: SqlDriver, bucketMs: number, range: LineZoneRange): Promise<CrossingCountSqlRow[]> {
+  const { clause, params } = cameraFilter('c.camera_id', range.cameraIds);
+  return db.all<CrossingCountSqlRow>(
+    `SELECT c.camera_id, c.line_name, c.direction, c.ts - c.ts % ? AS bucket_start,
+            COALESCE(t.vote, 'unknown') AS vote, COUNT(*) AS n
+       FROM line_crossings c
+       LEFT JOIN tracks t ON t.camera_id = c.camera_id AND t.track_id = c.track_id
+      WHERE c.ts >= ? AND c.ts < ?${clause}
+      GROUP BY 1, 2, 3, 4, 5`,
+    [bucketMs, range.from, range.to, ...params],
+  );
+}
+
+/** Crossings retention has folded into hours, regrouped into buckets of `bucketMs` (a whole number of hours). */
+function rolledUpCrossings(db: SqlDriver, bucketMs: number, range: LineZoneRange): Promise<CrossingCountSqlRow[]> {
+  const { clause, params } = cameraFilter('camera_id', range.cameraIds);
+  return db.all<CrossingCountSqlRow>(
+    `SELECT camera_id, line_name, direction, hour_start - hour_start % ? AS bucket_start, vote, SUM(crossings) AS n
+       FROM line_crossing_hours
+      WHERE hour_start >= ? AND hour_start < ?${clause}
+      GROUP BY 1, 2, 3, 4, 5`,
+    [bucketMs, range.from, range.to, ...params],
+  );
+}
+
 /** Hour and day buckets read the rollups; minutes are not kept past retention. */
 function rollsUp(bucketMs: number): boolean {
   return bucketMs >= HOUR_MS && bucketMs % HOUR_MS === 0;
 }
 
 async function foldCrossings(tx: SqlDriver, before: number): Promise<void> {
-  const hours = await tx.all<{
-    camera_id: string;
-    line_name: string;
-    direction: string;
-    hour_start: Num;
-    vote: VotedGender;
-    n: Num;
-  }>(
-    `SELECT c.camera_id, c.line_name, c.direction, c.ts - c.ts % ? AS hour_start,
-            COALESCE(t.vote, 'unknown') AS vote, COUNT(*) AS n
-       FROM line_crossings c
-       LEFT JOIN tracks t ON t.camera_id = c.camera_id AND t.track_id = c.track_id
-      WHERE c.ts < ?
-      GROUP BY 1, 2, 3, 4, 5`,
-    [HOUR_MS, before],
-  );
+  // Contract times are never negative: from 0 is every crossing before `before`.
+  const hours = await rawCrossings(tx, HOUR_MS, { from: 0, to: before });
   for (const h of hours)
     await tx.run(
       `INSERT INTO line_crossing_hours (camera_id, line_name, direction, hour_start, vote, crossings)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (camera_id, line_name, direction, hour_start, vote)
        DO UPDATE SET crossings = line_crossing_hours.crossings + excluded.crossings`,
-      [h.camera_id, h.line_name, h.direction, Number(h.hour_start), h.vote, Number(h.n)],
+      [h.camera_id, h.line_name, h.direction, Number(h.bucket_start), h.vote, Number(h.n)],
     );
 }
 
