@@ -77,6 +77,31 @@ describe('SSD MobileNet v1 on onnxruntime against face-api’s own SSD (real mod
     expect(sequential.flat().length).toBeGreaterThan(10);
   });
 
+  it("keeps each frame to its camera's threshold (detectorMinScore), as face-api's SSD at that threshold does", async () => {
+    const at = (minScore: number) => ({ ...config, minScore });
+    const strictRef = new FaceapiFaceDetector(at(0.8));
+    const lenient = new OnnxSsdFaceDetector({ ...at(0.3), engine: 'onnx' });
+    await Promise.all([strictRef.load(), lenient.load()]);
+    try {
+      let fewer = 0;
+      // A few frames: face-api's SSD on TF.js costs about a second each.
+      for (const f of frames.slice(0, 5)) {
+        const copy = () => ({ ...f, data: Buffer.from(f.data) });
+        // The same threshold asked per call or configured gives the same faces, on both engines.
+        expect(await onnx.detect(copy(), { minScore: 0.3 })).toEqual(await lenient.detect(copy()));
+        const strict = await onnx.detect(copy(), { minScore: 0.8 });
+        expect(strict.every((d) => d.score >= 0.8)).toBe(true);
+        const viaReference = await reference.detect(copy(), { minScore: 0.8 });
+        expect(viaReference).toEqual(await strictRef.detect(copy()));
+        if (strict.length < (await onnx.detect(copy())).length) fewer++;
+      }
+      expect(fewer).toBeGreaterThan(0);
+    } finally {
+      await strictRef.close();
+      await lenient.close();
+    }
+  });
+
   it('rejects a frame whose buffer does not match its size', async () => {
     const f = frames[0] as Frame;
     await expect(onnx.detect({ ...f, width: f.width + 1 })).rejects.toThrow(/expected/);

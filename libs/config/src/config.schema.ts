@@ -42,6 +42,14 @@ export const CameraConfigSchema = z
     detectorInputSize: FaceInputSizeSchema.optional().describe(
       "this camera's face detector input, longer side (px), instead of detector.inputSize: smaller where faces are large (cheaper), larger where they are tiny; RetinaFace and Tiny only (SSD always runs at 512x512)",
     ),
+    detectorMinScore: z
+      .number()
+      .min(0.05)
+      .max(0.99)
+      .optional()
+      .describe(
+        "this camera's face detector threshold, instead of detector.minScore: higher where false faces show (posters, glare), lower where faces are small and soft",
+      ),
     group: z.string().min(1).optional().describe('store or zone the camera belongs to'),
     loop: z.boolean().default(false).describe('replay a file source forever (demo)'),
     realtime: z.boolean().default(true).describe('read file sources at their native speed, like a live camera'),

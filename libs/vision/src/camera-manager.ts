@@ -22,6 +22,7 @@ import { FfmpegFrameSource } from './capture/ffmpeg-frame-source';
 import type { FrameSource } from './capture/frame-source.port';
 import { FaceCropper } from './crop/face-cropper';
 import { createSceneDetector } from './detection/create-scene-detector';
+import type { FaceDetectOptions } from './detection/face-detector.port';
 import type { SceneDetector } from './detection/scene-detector.port';
 import { inputFromUrl } from './ffmpeg/ffmpeg-args';
 import { locateFfmpeg, type FfmpegBinary } from './ffmpeg/ffmpeg-locator';
@@ -183,7 +184,7 @@ export class CameraManager {
     const pipeline = new CameraPipeline({
       cameraId: camera.id,
       detector,
-      ...(camera.detectorInputSize ? { faceInputSize: camera.detectorInputSize } : {}),
+      ...faceOptionsOf(camera),
       counting: this.countingOptions(),
       cropper: this.cropper,
       ...this.trackerSettings(),
@@ -435,4 +436,12 @@ function isFileUrl(url: string): boolean {
   } catch {
     return false; // unsupported scheme: the supervisor reports it when the run starts
   }
+}
+
+/** The camera's own face detector settings, if it has any (`detectorInputSize`, `detectorMinScore`). */
+function faceOptionsOf(camera: CameraConfig): { faceOptions?: FaceDetectOptions } {
+  const face: { inputSize?: number; minScore?: number } = {};
+  if (camera.detectorInputSize !== undefined) face.inputSize = camera.detectorInputSize;
+  if (camera.detectorMinScore !== undefined) face.minScore = camera.detectorMinScore;
+  return Object.keys(face).length > 0 ? { faceOptions: face } : {};
 }

@@ -50,7 +50,7 @@ export function resolveDetectorWorkerScript(fromFile: string = __filename, logge
 interface Job {
   readonly id: number;
   readonly frame: Frame;
-  readonly faceInputSize: number | undefined;
+  readonly face: FaceDetectOptions | undefined;
   readonly resolve: (found: SceneDetections) => void;
   readonly reject: (err: Error) => void;
 }
@@ -147,8 +147,7 @@ export class DetectorWorkerPool implements SceneDetector {
     if (this.closed) return Promise.reject(new Error('detector pool is closed'));
     if (this.slots.length === 0) return Promise.reject(new Error('DetectorWorkerPool.detect called before load()'));
     return new Promise<SceneDetections>((resolvePromise, reject) => {
-      const faceInputSize = options?.inputSize;
-      this.waiting.push({ id: this.nextId++, frame, faceInputSize, resolve: resolvePromise, reject });
+      this.waiting.push({ id: this.nextId++, frame, face: options, resolve: resolvePromise, reject });
       this.dispatch();
     });
   }
@@ -293,7 +292,7 @@ export class DetectorWorkerPool implements SceneDetector {
         width: job.frame.width,
         height: job.frame.height,
         buffer: ownedArrayBuffer(job.frame.data),
-        ...(job.faceInputSize === undefined ? {} : { faceInputSize: job.faceInputSize }),
+        ...(job.face === undefined ? {} : { face: job.face }),
       };
       slot.worker.postMessage(req, [req.buffer]);
       // Measured from the hand-over to the worker: time waiting for a free worker is not its fault.

@@ -1,5 +1,5 @@
 import type { DetectorConfig, PersonDetectorConfig } from '@crowdlens/config';
-import type { FaceDetection } from './face-detector.port';
+import type { FaceDetectOptions, FaceDetection } from './face-detector.port';
 import type { PersonDetection } from './person-detector.port';
 
 /** Messages between DetectorWorkerPool and detector-worker, kept in one place so both sides agree. */
@@ -20,8 +20,8 @@ export interface DetectRequest {
   readonly height: number;
   /** Transferred, not copied; sent back with the reply. */
   readonly buffer: ArrayBuffer;
-  /** The face detector's input for this frame (FaceDetectOptions.inputSize); absent: its configured one. */
-  readonly faceInputSize?: number;
+  /** This frame's face detector settings (the camera's input size, threshold); absent: its configured ones. */
+  readonly face?: FaceDetectOptions;
 }
 
 export type DetectorWorkerMessage =

@@ -38,7 +38,7 @@ parentPort.on('message', (req: DetectRequest) => {
     monoTs: 0,
     seq: 0,
   };
-  detector.detect(frame, req.faceInputSize === undefined ? undefined : { inputSize: req.faceInputSize }).then(
+  detector.detect(frame, req.face).then(
     ({ faces, people }) => post({ type: 'result', id: req.id, faces, people, buffer: req.buffer }, [req.buffer]),
     (err: unknown) =>
       post({ type: 'detect-error', id: req.id, message: errorMessage(err), buffer: req.buffer }, [req.buffer]),

@@ -16,6 +16,11 @@ export interface FaceDetectOptions {
    * fixed input (the SSD, always 512x512) ignore it.
    */
   readonly inputSize?: number;
+  /**
+   * Confidence a face needs on this frame, instead of the detector's configured `minScore`: a
+   * camera with hard light or busy backgrounds can ask for more, one with small, soft faces for less.
+   */
+  readonly minScore?: number;
 }
 
 /**

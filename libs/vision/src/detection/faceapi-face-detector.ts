@@ -55,12 +55,13 @@ export class FaceapiFaceDetector implements FaceDetector {
     const { faceapi } = this;
     let { options } = this;
     if (!faceapi || !options) throw new Error('FaceapiFaceDetector.detect called before load()');
-    // Tiny takes another input size per call; SSD always runs at 512x512.
-    if (this.config.type === 'tiny' && perCall?.inputSize !== undefined && perCall.inputSize !== this.config.inputSize)
-      options = new faceapi.TinyFaceDetectorOptions({
-        inputSize: perCall.inputSize,
-        scoreThreshold: this.config.minScore,
-      });
+    // Tiny takes another input size per call; SSD always runs at 512x512. Either takes another threshold.
+    const inputSize = perCall?.inputSize ?? this.config.inputSize;
+    const minScore = perCall?.minScore ?? this.config.minScore;
+    if (this.config.type === 'tiny' && (inputSize !== this.config.inputSize || minScore !== this.config.minScore))
+      options = new faceapi.TinyFaceDetectorOptions({ inputSize, scoreThreshold: minScore });
+    else if (this.config.type !== 'tiny' && minScore !== this.config.minScore)
+      options = new faceapi.SsdMobilenetv1Options({ minConfidence: minScore, maxResults: 100 });
     assertRgbFrame(frame);
     const pixels = new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.length);
     // The one tensor created here is disposed in `finally`; face-api disposes its own intermediates.

@@ -5,7 +5,7 @@ import type { DetectorConfig } from '@crowdlens/config';
 import { faceapiModelDir } from '@crowdlens/runtime/tfjs-runtime';
 import { assertRgbFrame, type Frame } from '../frame';
 import { clampDetection } from './clamp-detection';
-import type { FaceDetection, FaceDetector } from './face-detector.port';
+import type { FaceDetectOptions, FaceDetection, FaceDetector } from './face-detector.port';
 import {
   buildSsdMobilenetV1Onnx,
   SSD_BOXES_NAME,
@@ -75,13 +75,13 @@ export class OnnxSsdFaceDetector implements FaceDetector {
    * onnxruntime reads on its own thread while `run` is pending, and several
    * cameras may share this detector when it runs on the calling thread.
    */
-  detect(frame: Frame): Promise<FaceDetection[]> {
-    const result = this.queue.then(() => this.detectNow(frame));
+  detect(frame: Frame, options?: FaceDetectOptions): Promise<FaceDetection[]> {
+    const result = this.queue.then(() => this.detectNow(frame, options?.minScore ?? this.config.minScore));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async detectNow(frame: Frame): Promise<FaceDetection[]> {
+  private async detectNow(frame: Frame, minScore: number): Promise<FaceDetection[]> {
     const { session, post } = this;
     if (!session || !post) throw new Error('OnnxSsdFaceDetector.detect called before load()');
     assertRgbFrame(frame);
@@ -96,7 +96,7 @@ export class OnnxSsdFaceDetector implements FaceDetector {
     const boxes = out[SSD_BOXES_NAME];
     const classes = out[SSD_CLASSES_NAME];
     try {
-      const raw = post.run(boxes.data as Float32Array, classes.data as Float32Array, frame, this.config.minScore);
+      const raw = post.run(boxes.data as Float32Array, classes.data as Float32Array, frame, minScore);
       const faces: FaceDetection[] = [];
       for (const r of raw) {
         const det = clampDetection(r, r.score, frame, this.config.minFaceSize);

@@ -65,7 +65,7 @@ function setup(
     motion?: Partial<MotionGateOptions>;
     minHits?: number;
     counting?: Partial<CountingOptions>;
-    faceInputSize?: number;
+    faceOptions?: FaceDetectOptions;
   } = {},
 ) {
   const counting: CountingOptions = { unit: 'face', minGenderFacePx: 8, heartbeatMs: 30_000, ...extra.counting };
@@ -77,7 +77,7 @@ function setup(
   const pipeline = new CameraPipeline({
     cameraId: 'cam-1',
     detector,
-    ...(extra.faceInputSize ? { faceInputSize: extra.faceInputSize } : {}),
+    ...(extra.faceOptions ? { faceOptions: extra.faceOptions } : {}),
     counting,
     cropper: new FaceCropper(),
     tracker: { iouThreshold: 0.3, maxAgeMs: 1500, cropsPerTrack, minHits: extra.minHits ?? 1 },
@@ -99,10 +99,10 @@ function setup(
 }
 
 describe('CameraPipeline', () => {
-  it("asks the detector for the camera's own input size, and for none when the camera has none", async () => {
-    const own = setup('drop-oldest', 1, 2, { faceInputSize: 416 });
+  it("asks the detector for the camera's own input size and threshold, and for none when the camera has none", async () => {
+    const own = setup('drop-oldest', 1, 2, { faceOptions: { inputSize: 416, minScore: 0.7 } });
     own.pipeline.push(frame(0));
-    expect((await call(own.detector, 0)).options).toEqual({ inputSize: 416 });
+    expect((await call(own.detector, 0)).options).toEqual({ inputSize: 416, minScore: 0.7 });
     (await call(own.detector, 0)).resolve([]);
     await own.pipeline.stop();
     const plain = setup();

@@ -12,6 +12,7 @@ import type { Logger } from '@crowdlens/runtime';
 import { SYSTEM_CLOCK, type Clock } from '@crowdlens/runtime/clock';
 import { BestCropSelector } from '../crop/best-crop-selector';
 import type { FaceCropper } from '../crop/face-cropper';
+import type { FaceDetectOptions } from '../detection/face-detector.port';
 import type { SceneDetections, SceneDetector } from '../detection/scene-detector.port';
 import type { Frame } from '../frame';
 import { LineZoneMonitor } from '../geometry/line-zone-monitor';
@@ -49,8 +50,8 @@ export interface CameraPipelineOptions {
   readonly cameraId: string;
   /** Faces, and people when `counting.unit` is person (the detector must then detect people). */
   readonly detector: SceneDetector;
-  /** This camera's face detector input (camera `detectorInputSize`); absent: the detector's own. */
-  readonly faceInputSize?: number;
+  /** This camera's face detector settings (camera `detectorInputSize`, `detectorMinScore`); absent: the detector's own. */
+  readonly faceOptions?: FaceDetectOptions;
   readonly counting: CountingOptions;
   readonly cropper: FaceCropper;
   readonly tracker: TrackerConfig;
@@ -204,17 +205,14 @@ export class CameraPipeline {
       if (!item) break;
       this.inFlight++;
       const startedAt = performance.now();
-      const faceInputSize = this.opts.faceInputSize;
-      const detection = this.opts.detector
-        .detect(item.frame, faceInputSize ? { inputSize: faceInputSize } : undefined)
-        .then(
-          (found: SceneDetections) => {
-            this.opts.stats.markDetected(performance.now() - startedAt);
-            this.setDetectError(null);
-            return { ok: true as const, found };
-          },
-          (err: unknown) => ({ ok: false as const, err }),
-        );
+      const detection = this.opts.detector.detect(item.frame, this.opts.faceOptions).then(
+        (found: SceneDetections) => {
+          this.opts.stats.markDetected(performance.now() - startedAt);
+          this.setDetectError(null);
+          return { ok: true as const, found };
+        },
+        (err: unknown) => ({ ok: false as const, err }),
+      );
       this.chain = this.chain
         .then(async () => {
           const result = await detection;

@@ -90,7 +90,9 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
    * cameras may share this detector when it runs on the calling thread.
    */
   detect(frame: Frame, options?: FaceDetectOptions): Promise<FaceDetection[]> {
-    const result = this.queue.then(() => this.detectNow(frame, options?.inputSize ?? this.config.inputSize));
+    const result = this.queue.then(() =>
+      this.detectNow(frame, options?.inputSize ?? this.config.inputSize, options?.minScore ?? this.config.minScore),
+    );
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -104,7 +106,7 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
     return pre;
   }
 
-  private async detectNow(frame: Frame, inputSize: number): Promise<FaceDetection[]> {
+  private async detectNow(frame: Frame, inputSize: number, minScore: number): Promise<FaceDetection[]> {
     const { session } = this;
     if (!session) throw new Error('OnnxRetinafaceFaceDetector.detect called before load()');
     assertRgbFrame(frame);
@@ -117,7 +119,7 @@ export class OnnxRetinafaceFaceDetector implements FaceDetector {
     const out = await session.run({ [this.inputName]: input }, [...OUTPUTS]);
     try {
       const boxes = decodeRetinaface(anchors, out.loc!.data as Float32Array, out.conf!.data as Float32Array, {
-        minScore: this.config.minScore,
+        minScore,
         nmsIou: RETINAFACE_NMS_IOU,
         maxDetections: 200,
       });
