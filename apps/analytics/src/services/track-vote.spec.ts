@@ -16,6 +16,23 @@ describe('voteTrack', () => {
     expect(voteTrack(3, 0.55 + 0.55 + 0.02, policy)).toBe('female');
   });
 
+  it('gives a mean exactly at the margin the same vote whatever order its crops were summed in', () => {
+    const orders = [
+      [0.05, 0.25, 0.9],
+      [0.05, 0.9, 0.25],
+      [0.9, 0.25, 0.05],
+      [0.25, 0.9, 0.05],
+    ];
+    const sums = orders.map((o) => o.reduce((s, p) => s + p, 0));
+    expect(new Set(sums.map((s) => s / 3)).size).toBeGreaterThan(1); // the floats do differ by order
+    expect(orders.map((_, i) => voteTrack(3, sums[i]!, policy))).toEqual(['female', 'female', 'female', 'female']);
+    // Mirrored, for male: 0.95, 0.75, 0.1.
+    const male = orders.map((o) => o.map((p) => 1 - p).reduce((s, p) => s + p, 0));
+    expect(male.map((s) => voteTrack(3, s, policy))).toEqual(['male', 'male', 'male', 'male']);
+    // Just inside the margin stays unknown.
+    expect(voteTrack(3, 3 * 0.401, policy)).toBe('unknown');
+  });
+
   it('too little evidence is unknown, not a guess', () => {
     expect(voteTrack(1, 0.99, policy)).toBe('unknown');
     expect(voteTrack(4, 4 * 0.55, policy)).toBe('unknown');

@@ -17,10 +17,15 @@ export interface VotePolicy {
 export function voteTrack(crops: number, sumProbMale: number, policy: VotePolicy): VotedGender {
   if (crops < policy.minEvidence || crops <= 0) return 'unknown';
   const mean = sumProbMale / crops;
-  if (mean >= 0.5 + policy.minMargin) return 'male';
-  if (mean <= 0.5 - policy.minMargin) return 'female';
+  // The store sums in arrival order, and float sums differ in the last bit by order (0.05, 0.25, 0.9
+  // averages 0.39999999999999997 or 0.4000000000000001): a mean at the margin, to far below any
+  // meaningful probability, is at the margin, so one person's vote never depends on that order.
+  if (mean >= 0.5 + policy.minMargin - MARGIN_TOLERANCE) return 'male';
+  if (mean <= 0.5 - policy.minMargin + MARGIN_TOLERANCE) return 'female';
   return 'unknown';
 }
+
+const MARGIN_TOLERANCE = 1e-9;
 
 /** How analytics configures the store: this vote rule and the lateness bound. */
 export function storeOptions(config: AppConfig): SqlAggregateStoreOptions {
