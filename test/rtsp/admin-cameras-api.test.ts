@@ -84,7 +84,8 @@ describe('ingest admin API: /api/admin/cameras', () => {
   });
 
   it('only admins add; a runtime camera streams, redacted; duplicates are 409, bad bodies 400', async () => {
-    const camera = { id: 'lobby', name: 'Lobby', url: server.url('lobby', creds), fps: 5 };
+    // Its own detector threshold, as a config file's camera may have: the same schema, the same path.
+    const camera = { id: 'lobby', name: 'Lobby', url: server.url('lobby', creds), fps: 5, detectorMinScore: 0.6 };
     expect((await call('POST', '/api/admin/cameras', null, camera)).status).toBe(401);
     expect((await call('POST', '/api/admin/cameras', 'viewer', camera)).status).toBe(403);
     expect((await call('POST', '/api/admin/cameras', 'operator', camera)).status).toBe(403);
@@ -105,6 +106,13 @@ describe('ingest admin API: /api/admin/cameras', () => {
     });
     expect(scheme.status).toBe(400);
     expect(JSON.stringify(scheme.body)).not.toContain(':pw@');
+    const threshold = await call<{ message: string[] }>('POST', '/api/admin/cameras', 'admin', {
+      id: 'x',
+      url: 'rtsp://h/x',
+      detectorMinScore: 1.5,
+    });
+    expect(threshold.status).toBe(400);
+    expect(threshold.body.message.join(' ')).toMatch(/detectorMinScore/);
 
     const added = await call<CameraDetails>('POST', '/api/admin/cameras', 'admin', camera);
     expect(added.status).toBe(201);

@@ -99,33 +99,13 @@ export class SqlLineZoneStore implements LineZoneStore {
     );
   }
 
-  async zoneVisits(range: LineZoneRange): Promise<ZoneVisitRow[]> {
+  zoneVisits(range: LineZoneRange): Promise<ZoneVisitRow[]> {
     const { clause, params } = cameraFilter('v.camera_id', range.cameraIds);
-    const rows = await this.db.all<{
-      camera_id: string;
-      zone_name: string;
-      entered_ts: Num;
-      exited_ts: Num | null;
-      vote: VotedGender;
-      last_ts: Num | null;
-      ended: Num | boolean | null;
-    }>(
-      `SELECT v.camera_id, v.zone_name, v.entered_ts, v.exited_ts, COALESCE(t.vote, 'unknown') AS vote,
-              t.last_ts, t.ended
-         FROM zone_visits v
-         LEFT JOIN tracks t ON t.camera_id = v.camera_id AND t.track_id = v.track_id
-        WHERE v.entered_ts < ? AND (v.exited_ts IS NULL OR v.exited_ts >= ?)${clause}
-        ORDER BY v.entered_ts`,
-      [range.to, range.from, ...params],
-    );
-    return rows.map((r) => ({
-      cameraId: r.camera_id,
-      name: r.zone_name,
-      enteredTs: Number(r.entered_ts),
-      exitedTs: r.exited_ts === null ? null : Number(r.exited_ts),
-      vote: r.vote,
-      track: r.last_ts === null ? null : { lastSeenTs: Number(r.last_ts), ended: Number(r.ended) === 1 },
-    }));
+    return visitsWithTracks(this.db, `v.entered_ts < ? AND (v.exited_ts IS NULL OR v.exited_ts >= ?)${clause}`, [
+      range.to,
+      range.from,
+      ...params,
+    ]);
   }
 
   async zoneRollups(range: LineZoneRange, bucketMs: number): Promise<ZoneRollups> {
@@ -263,27 +243,41 @@ async function foldCrossings(tx: SqlDriver, before: number): Promise<void> {
     );
 }
 
-async function foldVisits(tx: SqlDriver, before: number): Promise<void> {
-  const visits = await tx.all<{
+/** Zone visits with their person's vote and last sighting (from `tracks`), oldest entry first. */
+async function visitsWithTracks(db: SqlDriver, where: string, params: readonly SqlValue[]): Promise<ZoneVisitRow[]> {
+  const rows = await db.all<{
     camera_id: string;
     zone_name: string;
     entered_ts: Num;
     exited_ts: Num | null;
     vote: VotedGender;
     last_ts: Num | null;
+    ended: Num | boolean | null;
   }>(
-    `SELECT v.camera_id, v.zone_name, v.entered_ts, v.exited_ts, COALESCE(t.vote, 'unknown') AS vote, t.last_ts
+    `SELECT v.camera_id, v.zone_name, v.entered_ts, v.exited_ts, COALESCE(t.vote, 'unknown') AS vote,
+            t.last_ts, t.ended
        FROM zone_visits v
        LEFT JOIN tracks t ON t.camera_id = v.camera_id AND t.track_id = v.track_id
-      WHERE COALESCE(v.exited_ts, v.entered_ts) < ?`,
-    [before],
+      WHERE ${where}
+      ORDER BY v.entered_ts`,
+    params,
   );
+  return rows.map((r) => ({
+    cameraId: r.camera_id,
+    name: r.zone_name,
+    enteredTs: Number(r.entered_ts),
+    exitedTs: r.exited_ts === null ? null : Number(r.exited_ts),
+    vote: r.vote,
+    track: r.last_ts === null ? null : { lastSeenTs: Number(r.last_ts), ended: Number(r.ended) === 1 },
+  }));
+}
+
+async function foldVisits(tx: SqlDriver, before: number): Promise<void> {
+  const visits = await visitsWithTracks(tx, `COALESCE(v.exited_ts, v.entered_ts) < ?`, [before]);
   const entries = new Map<string, { entries: number; dwellMs: number; stays: number }>();
   const inside = new Map<string, number>();
-  for (const v of visits) {
-    const enteredTs = Number(v.entered_ts);
-    const exitedTs = v.exited_ts === null ? null : Number(v.exited_ts);
-    const key = JSON.stringify([v.camera_id, v.zone_name, floorTo(enteredTs, HOUR_MS), v.vote]);
+  for (const { cameraId, name, enteredTs, exitedTs, vote, track } of visits) {
+    const key = JSON.stringify([cameraId, name, floorTo(enteredTs, HOUR_MS), vote]);
     const e = entries.get(key) ?? { entries: 0, dwellMs: 0, stays: 0 };
     e.entries++;
     if (exitedTs !== null) {
@@ -292,10 +286,10 @@ async function foldVisits(tx: SqlDriver, before: number): Promise<void> {
     }
     entries.set(key, e);
     // A stay whose exit was lost ends at its person's last sighting, not at retention.
-    const end = Math.max(enteredTs, exitedTs ?? (v.last_ts === null ? enteredTs : Number(v.last_ts)));
+    const end = Math.max(enteredTs, exitedTs ?? track?.lastSeenTs ?? enteredTs);
     for (const ms of [HOUR_MS, DAY_MS])
       for (let b = floorTo(enteredTs, ms); b <= end; b += ms) {
-        const id = JSON.stringify([v.camera_id, v.zone_name, ms, b]);
+        const id = JSON.stringify([cameraId, name, ms, b]);
         inside.set(id, (inside.get(id) ?? 0) + 1);
       }
   }
