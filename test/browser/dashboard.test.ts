@@ -456,6 +456,17 @@ describe('dashboard in Chromium', () => {
     // The counts survive the switch: today's visitors are inside the last 24 h.
     expect(kpiNumber(await page.getByTestId('kpi-visitors').textContent())).toBeGreaterThan(0);
     await expect(page.getByTestId('csv').getAttribute('href')).resolves.toContain('bucket=hour');
+
+    // A year by day: the counts kept past retention. Today's visitors are in it too.
+    await page.getByTestId('range').selectOption('365d');
+    await page.locator('#range-label').filter({ hasText: 'per day' }).waitFor({ timeout: 10_000 });
+    const year = await labels();
+    expect(year.length).toBeGreaterThanOrEqual(365);
+    expect(year.length).toBeLessThanOrEqual(366);
+    expect(kpiNumber(await page.getByTestId('kpi-visitors').textContent())).toBeGreaterThan(0);
+    await expect(page.getByTestId('csv').getAttribute('href')).resolves.toContain('bucket=day');
+    await page.getByTestId('range').selectOption('24h');
+    await page.locator('#range-label').filter({ hasText: 'per hour' }).waitFor({ timeout: 10_000 });
   });
 
   it('downloads the CSV, whose rows match /api/stats for the same range', async () => {

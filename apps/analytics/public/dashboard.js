@@ -2,7 +2,14 @@
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const RANGES = { '6h': [6 * 3600e3, 'minute'], '24h': [24 * 3600e3, 'hour'], '7d': [7 * 86400e3, 'hour'] };
+  const RANGES = {
+    '6h': [6 * 3600e3, 'minute'],
+    '24h': [24 * 3600e3, 'hour'],
+    '7d': [7 * 86400e3, 'hour'],
+    // Past analytics.minuteRetentionDays only hour and day counts are kept: day buckets read those.
+    '30d': [30 * 86400e3, 'day'],
+    '365d': [365 * 86400e3, 'day'],
+  };
   const COLORS = { female: '#e8618c', male: '#4a90e2', unknown: '#8c97ad', suppressed: '#f0a020' };
   let timeline,
     split,
