@@ -163,6 +163,21 @@ describe('WebhookDispatcher', () => {
     expect(settled).toEqual([2, 1, 3]);
   });
 
+  it('queues an outbox message once, however often it is handed in', async () => {
+    const receiver = new FakeReceiver();
+    const { metrics, logger } = recorder();
+    const d = new WebhookDispatcher(webhook(), receiver, logger, metrics, 10);
+    receiver.held = true;
+    d.enqueue(payload('a'), 7);
+    d.enqueue(payload('b'), 8);
+    d.enqueue(payload('a'), 7); // on the wire already
+    d.enqueue(payload('b'), 8); // waiting already
+    expect(d.pending).toBe(2);
+    receiver.unhold();
+    await d.idle();
+    expect(receiver.accepted.map((p) => p.camera.id)).toEqual(['a', 'b']);
+  });
+
   it('at shutdown leaves messages in the outbox and counts as lost only those that never got there', () => {
     const receiver = new FakeReceiver();
     receiver.held = true;

@@ -58,6 +58,8 @@ export class WebhookDispatcher {
 
   enqueue(payload: AlertPayload, seq: number | null = null): void {
     if (this.closed) return;
+    // Picking up the outbox after a failed read can meet a message this process queued itself.
+    if (seq !== null && this.queue.some((p) => p.seq === seq)) return;
     if (this.queue.length >= this.maxPending) {
       // The head may be on the wire: drop the oldest one still waiting, or this one if none is.
       const victimAt = this.running ? 1 : 0;
