@@ -17,6 +17,8 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 const OCCUPANCY_GAUGE_INTERVAL_MS = 5000;
 /** At shutdown, messages already queued get this long to go out. */
 const SHUTDOWN_FLUSH_MS = 2000;
+/** Then the attempt already on the wire gets this long for its answer. */
+const IN_FLIGHT_GRACE_MS = 1000;
 
 /**
  * Runs the alert rules in analytics: on a timer, over the camera statuses the
@@ -194,15 +196,22 @@ export class AlertsService implements OnApplicationBootstrap, BeforeApplicationS
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.dispatchersIdle(SHUTDOWN_FLUSH_MS);
+    for (const d of this.dispatchers.values()) d.close();
+    // A message on the wire gets its answer while the store is still open to settle it: else it is
+    // both delivered and left in the outbox, and the next sender sends it again.
+    await this.dispatchersIdle(IN_FLIGHT_GRACE_MS);
+    await this.leadership.close();
+  }
+
+  private async dispatchersIdle(withinMs: number): Promise<void> {
     let timeout: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all([...this.dispatchers.values()].map((d) => d.idle())),
       new Promise<void>((r) => {
-        timeout = setTimeout(r, SHUTDOWN_FLUSH_MS);
+        timeout = setTimeout(r, withinMs);
       }),
     ]);
     clearTimeout(timeout);
-    for (const d of this.dispatchers.values()) d.close();
-    await this.leadership.close();
   }
 }

@@ -201,6 +201,8 @@ export class WebhookDispatcher {
             );
             continue;
           }
+          // Closed while this attempt was on the wire: no retry here, the message stays in the outbox.
+          if (this.closed) continue;
           const delayMs = this.backoff.next();
           this.logger.warn(
             { webhook: this.webhook.name, url: this.target, attempt: head.attempts, retryInMs: delayMs, reason },
